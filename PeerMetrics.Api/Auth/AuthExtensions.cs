@@ -1,0 +1,79 @@
+using System.Text;
+using Microsoft.AspNetCore.Authentication.JwtBearer;
+using Microsoft.Extensions.Options;
+using Microsoft.IdentityModel.Tokens;
+using PeerMetrics.Api.Problems;
+
+namespace PeerMetrics.Api.Auth;
+
+public static class AuthExtensions
+{
+    public const string DashboardPolicy = "dashboard";
+    public const string RefreshPolicy = "refresh";
+
+    /// <summary>
+    /// JWT bearer (HS256) for every /v1 route. Outside Development a missing or short signing key stops the
+    /// start-up with a clear message; in Development a fixed, well-known key keeps a bare <c>dotnet run</c> working.
+    /// </summary>
+    public static IHostApplicationBuilder AddPeerMetricsAuth(this IHostApplicationBuilder builder)
+    {
+        var section = builder.Configuration.GetSection(AuthOptions.SectionName);
+        builder.Services.AddOptions<AuthOptions>()
+            .Bind(section)
+            .PostConfigure(options =>
+            {
+                if (string.IsNullOrEmpty(options.SigningKey) && builder.Environment.IsDevelopment())
+                {
+                    options.SigningKey = DevelopmentSigningKey;
+                }
+            })
+            .Validate(options => Encoding.UTF8.GetByteCount(options.SigningKey ?? string.Empty) >= AuthOptions.MinimumKeyBytes,
+                $"Auth:SigningKey (env Auth__SigningKey) must be set to at least {AuthOptions.MinimumKeyBytes} bytes outside Development.")
+            .ValidateOnStart();
+
+        builder.Services.AddSingleton(TimeProvider.System);
+        builder.Services.AddSingleton<TokenIssuer>();
+
+        builder.Services.AddAuthentication(JwtBearerDefaults.AuthenticationScheme).AddJwtBearer();
+        builder.Services.AddOptions<JwtBearerOptions>(JwtBearerDefaults.AuthenticationScheme)
+            .Configure<IOptions<AuthOptions>>((jwt, auth) =>
+            {
+                var settings = auth.Value;
+                jwt.MapInboundClaims = false;
+                jwt.TokenValidationParameters = new TokenValidationParameters
+                {
+                    ValidIssuer = settings.Issuer,
+                    ValidAudience = settings.Audience,
+                    IssuerSigningKey = TokenIssuer.SigningKey(settings),
+                    ValidAlgorithms = [SecurityAlgorithms.HmacSha256],
+                    RequireExpirationTime = true,
+                    ClockSkew = TimeSpan.FromSeconds(30),
+                };
+                jwt.Events = new JwtBearerEvents
+                {
+                    // The contract's 401 is a problem+json body with error_code "unauthorized".
+                    OnChallenge = async context =>
+                    {
+                        context.HandleResponse();
+                        var problem = ApiProblems.Details(StatusCodes.Status401Unauthorized, ApiProblems.Unauthorized,
+                            "A valid bearer token is required.");
+                        context.Response.StatusCode = StatusCodes.Status401Unauthorized;
+                        await context.Response.WriteAsJsonAsync(problem, (System.Text.Json.JsonSerializerOptions?)null,
+                            "application/problem+json", context.HttpContext.RequestAborted);
+                    },
+                };
+            });
+
+        builder.Services.AddAuthorizationBuilder()
+            .AddPolicy(DashboardPolicy, policy => policy.RequireAuthenticatedUser()
+                .RequireAssertion(context => context.User.GetOrganizationId() is not null))
+            .AddPolicy(RefreshPolicy, policy => policy.RequireAuthenticatedUser()
+                .RequireAssertion(context => context.User.FindFirst(PeerMetricsClaims.Scope)?.Value
+                    .Split(' ').Contains(PeerMetricsClaims.RefreshScope) == true));
+
+        return builder;
+    }
+
+    // Only ever used when ASPNETCORE_ENVIRONMENT=Development and no key is configured.
+    private const string DevelopmentSigningKey = "peermetrics-development-signing-key-not-for-production";
+}

@@ -1,0 +1,19 @@
+using System.Security.Claims;
+
+namespace PeerMetrics.Api.Auth;
+
+/// <summary>Claims this API reads from a token.</summary>
+public static class PeerMetricsClaims
+{
+    /// <summary>The organization UUID every dashboard token is scoped to.</summary>
+    public const string Organization = "org";
+
+    /// <summary>Space-separated scopes; dashboard tokens carry none.</summary>
+    public const string Scope = "scope";
+
+    /// <summary>The scope the Prewarmer needs to force a summary refresh.</summary>
+    public const string RefreshScope = "summaries:refresh";
+
+    public static Guid? GetOrganizationId(this ClaimsPrincipal user) =>
+        Guid.TryParse(user.FindFirstValue(Organization), out var id) ? id : null;
+}

@@ -1,0 +1,46 @@
+using System.Diagnostics;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+using PeerMetrics.Api.Seeding;
+
+namespace PeerMetrics.Api.Data;
+
+/// <summary>
+/// Migrates (and, when configured, seeds an empty database) before the Api accepts requests: it runs in
+/// <see cref="StartAsync"/>, which the host awaits before it starts listening.
+/// </summary>
+internal sealed class DatabaseInitializer(
+    IServiceProvider services,
+    IOptions<DatabaseOptions> options,
+    ILogger<DatabaseInitializer> logger) : IHostedService
+{
+    public static readonly ActivitySource ActivitySource = new("PeerMetrics.Api.Database");
+
+    public async Task StartAsync(CancellationToken cancellationToken)
+    {
+        var settings = options.Value;
+        using var scope = services.CreateScope();
+        var db = scope.ServiceProvider.GetRequiredService<PeerMetricsDbContext>();
+
+        if (settings.ApplyMigrations)
+        {
+            using var activity = ActivitySource.StartActivity("Migrate database");
+            // Inside the execution strategy so a transient failure retries the whole migration.
+            await db.Database.CreateExecutionStrategy().ExecuteAsync(
+                () => db.Database.MigrateAsync(cancellationToken));
+        }
+        else
+        {
+            logger.LogInformation("Database:ApplyMigrations is off; using the schema as it is");
+        }
+
+        if (settings.SeedDemoData)
+        {
+            using var activity = ActivitySource.StartActivity("Seed demo data");
+            var seeder = scope.ServiceProvider.GetRequiredService<DemoDataSeeder>();
+            await seeder.SeedIfEmptyAsync(settings.DemoDataScale, cancellationToken);
+        }
+    }
+
+    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+}

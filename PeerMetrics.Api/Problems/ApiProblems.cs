@@ -1,0 +1,54 @@
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Mvc;
+
+namespace PeerMetrics.Api.Problems;
+
+/// <summary>
+/// The contract's error codes as RFC 9457 problem details, with the reference's code in <c>error_code</c>.
+/// </summary>
+public static class ApiProblems
+{
+    public const string MissingParameters = "missing_parameters";
+    public const string InvalidParameters = "invalid_parameters";
+    public const string AppNotFound = "app_not_found";
+    public const string Unauthorized = "unauthorized";
+    public const string ServiceUnavailable = "service_unavailable";
+
+    public static ProblemHttpResult MissingParameter(string detail) =>
+        Create(StatusCodes.Status400BadRequest, MissingParameters, detail);
+
+    public static ProblemHttpResult InvalidParameter(string detail) =>
+        Create(StatusCodes.Status400BadRequest, InvalidParameters, detail);
+
+    public static ProblemHttpResult AppNotFoundResult() =>
+        Create(StatusCodes.Status404NotFound, AppNotFound, "No app with this id exists in your organization.");
+
+    public static ProblemHttpResult Unavailable(string detail = "The database is unavailable; try again shortly.") =>
+        Create(StatusCodes.Status503ServiceUnavailable, ServiceUnavailable, detail);
+
+    public static ProblemDetails Details(int status, string errorCode, string detail) => new()
+    {
+        Status = status,
+        Title = status switch
+        {
+            StatusCodes.Status400BadRequest => "Bad Request",
+            StatusCodes.Status401Unauthorized => "Unauthorized",
+            StatusCodes.Status404NotFound => "Not Found",
+            StatusCodes.Status503ServiceUnavailable => "Service Unavailable",
+            _ => null,
+        },
+        Type = status switch
+        {
+            StatusCodes.Status400BadRequest => "https://tools.ietf.org/html/rfc9110#section-15.5.1",
+            StatusCodes.Status401Unauthorized => "https://tools.ietf.org/html/rfc9110#section-15.5.2",
+            StatusCodes.Status404NotFound => "https://tools.ietf.org/html/rfc9110#section-15.5.5",
+            StatusCodes.Status503ServiceUnavailable => "https://tools.ietf.org/html/rfc9110#section-15.6.4",
+            _ => null,
+        },
+        Detail = detail,
+        Extensions = { ["error_code"] = errorCode },
+    };
+
+    private static ProblemHttpResult Create(int status, string errorCode, string detail) =>
+        TypedResults.Problem(Details(status, errorCode, detail));
+}

@@ -1,0 +1,7 @@
+using PeerMetrics.Prewarmer;
+
+var builder = Host.CreateApplicationBuilder(args);
+builder.AddServiceDefaults();
+builder.Services.AddHostedService<PrewarmWorker>();
+
+builder.Build().Run();

@@ -1,0 +1,20 @@
+using System.Net;
+using PeerMetrics.Api.Tests.Infrastructure;
+
+namespace PeerMetrics.Api.Tests;
+
+[Collection(InfrastructureCollection.Name)]
+public sealed class HealthTests(InfrastructureFixture infrastructure)
+{
+    [Fact]
+    public async Task Health_is_ok_after_migrating_an_empty_database()
+    {
+        await using var api = new ApiFactory(await infrastructure.Postgres.CreateDatabaseAsync(), infrastructure.Redis.ConnectionString);
+        using var client = api.CreateClient();
+
+        var response = await client.GetAsync("/health");
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal("Healthy", await response.Content.ReadAsStringAsync());
+    }
+}

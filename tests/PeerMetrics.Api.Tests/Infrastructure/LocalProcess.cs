@@ -1,0 +1,48 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+
+namespace PeerMetrics.Api.Tests.Infrastructure;
+
+/// <summary>Small helpers to run the real Postgres and Redis binaries for tests.</summary>
+internal static class LocalProcess
+{
+    public static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    /// <summary>Runs a command to completion; throws with its output when it fails.</summary>
+    public static async Task RunAsync(string fileName, IEnumerable<string> arguments, TimeSpan timeout)
+    {
+        var info = new ProcessStartInfo(fileName)
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        foreach (var argument in arguments)
+        {
+            info.ArgumentList.Add(argument);
+        }
+
+        using var process = Process.Start(info) ?? throw new InvalidOperationException($"Could not start {fileName}");
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        using var cts = new CancellationTokenSource(timeout);
+        await process.WaitForExitAsync(cts.Token);
+        if (process.ExitCode != 0)
+        {
+            throw new InvalidOperationException(
+                $"{fileName} {string.Join(' ', info.ArgumentList)} exited {process.ExitCode}: {await stdout}{await stderr}");
+        }
+    }
+
+    /// <summary>Postgres refuses to run as root: as root, run its tools as the postgres user.</summary>
+    public static (string FileName, IEnumerable<string> Arguments) AsPostgresUser(string tool, params string[] arguments) =>
+        Environment.IsPrivilegedProcess
+            ? ("runuser", ["-u", "postgres", "--", tool, .. arguments])
+            : (tool, arguments);
+}
