@@ -1,5 +1,7 @@
+using PeerMetrics.Api;
 using PeerMetrics.Api.Auth;
 using PeerMetrics.Api.Data;
+using PeerMetrics.Api.Problems;
 using PeerMetrics.Api.Seeding;
 
 var builder = WebApplication.CreateBuilder(args);
@@ -13,6 +15,8 @@ builder.AddServiceDefaults();
 builder.AddPeerMetricsDatabase();
 builder.AddPeerMetricsAuth();
 builder.AddDemoData();
+builder.AddPeerMetricsApi();
+builder.Services.AddExceptionHandler<DatabaseUnavailableHandler>();
 builder.Services.AddProblemDetails();
 builder.Services.AddOpenApi();
 
@@ -25,6 +29,7 @@ app.UseAuthorization();
 
 app.MapOpenApi();
 app.MapDefaultEndpoints();
+app.MapPeerMetricsApi();
 
 app.Run();
 return 0;

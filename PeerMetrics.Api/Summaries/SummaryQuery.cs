@@ -16,9 +16,3 @@ public sealed record SummaryQuery(Guid OrganizationId, Guid AppId, TimeWindow Wi
     /// <summary>Minimal-API binding: handlers declare a <see cref="SummaryQuery"/> parameter.</summary>
     public static ValueTask<SummaryQuery?> BindAsync(HttpContext context) => ValueTask.FromResult(From(context));
 }
-
-/// <summary>
-/// A UTC window with an inclusive start and an exclusive end, either side open. <c>created_at_gte</c> is
-/// floored to the minute; <c>created_at_lte</c> is floored to the minute and extended to the next one.
-/// </summary>
-public readonly record struct TimeWindow(DateTime? From, DateTime? Until);

@@ -1,0 +1,36 @@
+using PeerMetrics.Api.Auth;
+using PeerMetrics.Api.Summaries;
+
+namespace PeerMetrics.Api;
+
+/// <summary>All /v1 routes: the eight cached summaries and the conferences drill-down.</summary>
+public static class PeerMetricsApi
+{
+    public static IHostApplicationBuilder AddPeerMetricsApi(this IHostApplicationBuilder builder)
+    {
+        builder.Services.AddScoped<AppDirectory>();
+        builder.Services.AddScoped<SummaryQueryFilter>();
+        builder.Services.ConfigureHttpJsonOptions(options =>
+            // The dashboard reads snake_case names (min_sec, total_conferences, conference_ids, …).
+            options.SerializerOptions.PropertyNamingPolicy = System.Text.Json.JsonNamingPolicy.SnakeCaseLower);
+        return builder;
+    }
+
+    public static IEndpointRouteBuilder MapPeerMetricsApi(this IEndpointRouteBuilder app)
+    {
+        var v1 = app.MapGroup("/v1").RequireAuthorization(AuthExtensions.DashboardPolicy);
+
+        // Validation and the tenant check run first, so nothing below (the cache included) sees a bad or
+        // foreign request.
+        var summaries = v1.MapGroup(string.Empty)
+            .AddEndpointFilter<SummaryQueryFilter>();
+        summaries.MapConferencesSummaries();
+        summaries.MapIssuesSummaries();
+        summaries.MapConnectionsSummaries();
+        summaries.MapSessionsSummaries();
+
+        v1.MapConferenceList();
+
+        return app;
+    }
+}

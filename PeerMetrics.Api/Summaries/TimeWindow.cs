@@ -1,0 +1,44 @@
+using System.Globalization;
+
+namespace PeerMetrics.Api.Summaries;
+
+/// <summary>
+/// A UTC window with an inclusive start and an exclusive end, either side open. The contract's minute rule
+/// lives here and only here: <c>created_at_gte</c> is floored to the minute; <c>created_at_lte</c> is floored
+/// to the minute and extended to the start of the next one. The cache key and the SQL both use this value,
+/// so a cached body is always what a cold compute of its key returns.
+/// </summary>
+public readonly record struct TimeWindow(DateTime? From, DateTime? Until)
+{
+    public static readonly TimeWindow Unbounded = new(null, null);
+
+    // ISO 8601 date-times as browsers and scripts send them: with or without seconds and fraction; `Z`,
+    // an offset, or nothing (= UTC).
+    private static readonly string[] Formats =
+    [
+        "yyyy-MM-dd'T'HH:mm:ss.FFFFFFFK",
+        "yyyy-MM-dd'T'HH:mm:ssK",
+        "yyyy-MM-dd'T'HH:mmK",
+    ];
+
+    /// <summary>Parses an ISO 8601 date-time to a UTC instant; false for anything else.</summary>
+    public static bool TryParseInstant(string? text, out DateTime utc)
+    {
+        if (DateTimeOffset.TryParseExact(text, Formats, CultureInfo.InvariantCulture,
+                DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal, out var parsed))
+        {
+            utc = parsed.UtcDateTime;
+            return true;
+        }
+        utc = default;
+        return false;
+    }
+
+    /// <summary>Builds the normalized window from already-parsed bounds (either may be absent).</summary>
+    public static TimeWindow FromBounds(DateTime? gte, DateTime? lte) =>
+        new(gte is { } from ? FloorToMinute(from) : null,
+            lte is { } to ? FloorToMinute(to).AddMinutes(1) : null);
+
+    private static DateTime FloorToMinute(DateTime utc) =>
+        new(utc.Ticks - utc.Ticks % TimeSpan.TicksPerMinute, DateTimeKind.Utc);
+}
