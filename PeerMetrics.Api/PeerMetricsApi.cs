@@ -1,4 +1,5 @@
 using PeerMetrics.Api.Auth;
+using PeerMetrics.Api.Caching;
 using PeerMetrics.Api.Summaries;
 
 namespace PeerMetrics.Api;
@@ -18,18 +19,22 @@ public static class PeerMetricsApi
 
     public static IEndpointRouteBuilder MapPeerMetricsApi(this IEndpointRouteBuilder app)
     {
-        var v1 = app.MapGroup("/v1").RequireAuthorization(AuthExtensions.DashboardPolicy);
+        var v1 = app.MapGroup("/v1");
 
         // Validation and the tenant check run first, so nothing below (the cache included) sees a bad or
         // foreign request.
         var summaries = v1.MapGroup(string.Empty)
-            .AddEndpointFilter<SummaryQueryFilter>();
+            .RequireAuthorization(AuthExtensions.SummaryPolicy)
+            .AddEndpointFilter<SummaryQueryFilter>()
+            .CacheSummaries();
         summaries.MapConferencesSummaries();
         summaries.MapIssuesSummaries();
         summaries.MapConnectionsSummaries();
         summaries.MapSessionsSummaries();
 
-        v1.MapConferenceList();
+        v1.MapGroup(string.Empty)
+            .RequireAuthorization(AuthExtensions.DashboardPolicy)
+            .MapConferenceList();
 
         return app;
     }

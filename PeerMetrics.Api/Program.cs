@@ -1,5 +1,6 @@
 using PeerMetrics.Api;
 using PeerMetrics.Api.Auth;
+using PeerMetrics.Api.Caching;
 using PeerMetrics.Api.Data;
 using PeerMetrics.Api.Problems;
 using PeerMetrics.Api.Seeding;
@@ -14,6 +15,7 @@ if (args is ["seed", ..])
 builder.AddServiceDefaults();
 builder.AddPeerMetricsDatabase();
 builder.AddPeerMetricsAuth();
+builder.AddSummaryCache();
 builder.AddDemoData();
 builder.AddPeerMetricsApi();
 builder.Services.AddExceptionHandler<DatabaseUnavailableHandler>();

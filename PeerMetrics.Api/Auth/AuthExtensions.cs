@@ -8,8 +8,14 @@ namespace PeerMetrics.Api.Auth;
 
 public static class AuthExtensions
 {
+    /// <summary>A dashboard token: scoped to one organization.</summary>
     public const string DashboardPolicy = "dashboard";
+
+    /// <summary>The Prewarmer's token: may refresh any app's summaries, carries no organization.</summary>
     public const string RefreshPolicy = "refresh";
+
+    /// <summary>Summaries are read by dashboards and refreshed by the Prewarmer.</summary>
+    public const string SummaryPolicy = "summary";
 
     /// <summary>
     /// JWT bearer (HS256) for every /v1 route. Outside Development a missing or short signing key stops the
@@ -68,8 +74,9 @@ public static class AuthExtensions
             .AddPolicy(DashboardPolicy, policy => policy.RequireAuthenticatedUser()
                 .RequireAssertion(context => context.User.GetOrganizationId() is not null))
             .AddPolicy(RefreshPolicy, policy => policy.RequireAuthenticatedUser()
-                .RequireAssertion(context => context.User.FindFirst(PeerMetricsClaims.Scope)?.Value
-                    .Split(' ').Contains(PeerMetricsClaims.RefreshScope) == true));
+                .RequireAssertion(context => context.User.HasRefreshScope()))
+            .AddPolicy(SummaryPolicy, policy => policy.RequireAuthenticatedUser()
+                .RequireAssertion(context => context.User.GetOrganizationId() is not null || context.User.HasRefreshScope()));
 
         return builder;
     }

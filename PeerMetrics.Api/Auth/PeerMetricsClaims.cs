@@ -14,6 +14,9 @@ public static class PeerMetricsClaims
     /// <summary>The scope the Prewarmer needs to force a summary refresh.</summary>
     public const string RefreshScope = "summaries:refresh";
 
+    public static bool HasRefreshScope(this ClaimsPrincipal user) =>
+        user.FindFirstValue(Scope)?.Split(' ').Contains(RefreshScope) == true;
+
     public static Guid? GetOrganizationId(this ClaimsPrincipal user) =>
         Guid.TryParse(user.FindFirstValue(Organization), out var id) ? id : null;
 }

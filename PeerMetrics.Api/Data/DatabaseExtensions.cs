@@ -9,7 +9,11 @@ public static class DatabaseExtensions
 
     public static IHostApplicationBuilder AddPeerMetricsDatabase(this IHostApplicationBuilder builder)
     {
-        builder.AddNpgsqlDbContext<PeerMetricsDbContext>(ConnectionName, configureDbContextOptions: ConfigureContext);
+        builder.AddNpgsqlDbContext<PeerMetricsDbContext>(ConnectionName,
+            // No retrying strategy: during a database outage a summary must fail fast so the cache can serve
+            // its last good value, instead of every request waiting through a series of retries.
+            settings => settings.DisableRetry = true,
+            ConfigureContext);
         builder.Services.AddOptions<DatabaseOptions>().BindConfiguration(DatabaseOptions.SectionName);
         builder.Services.AddHostedService<DatabaseInitializer>();
         return builder;

@@ -1,15 +1,33 @@
 using Microsoft.EntityFrameworkCore;
 using PeerMetrics.Api.Data;
+using ZiggyCreatures.Caching.Fusion;
 
 namespace PeerMetrics.Api.Summaries;
 
-/// <summary>Answers "which organization owns this app?" — the tenant check every /v1 route makes.</summary>
-public sealed class AppDirectory(PeerMetricsDbContext db)
+/// <summary>
+/// Answers "which organization owns this app?" — the tenant check every /v1 route makes. Ownership is kept
+/// in process memory for a minute (never in Redis): it almost never changes, and a warm summary request
+/// should not need a database round trip, nor fail while the database is briefly down.
+/// </summary>
+public sealed class AppDirectory(PeerMetricsDbContext db, IFusionCache cache)
 {
+    private static readonly TimeSpan OwnershipDuration = TimeSpan.FromSeconds(60);
+
     /// <summary>The owning organization of an active app, or null when there is no such app.</summary>
     public async Task<Guid?> FindOrganizationAsync(Guid appId, CancellationToken cancellationToken) =>
-        await db.Apps.AsNoTracking()
-            .Where(app => app.Id == appId && app.IsActive)
-            .Select(app => (Guid?)app.OrganizationId)
-            .FirstOrDefaultAsync(cancellationToken);
+        await cache.GetOrSetAsync<Guid?>(
+            $"app-owner:{appId:N}",
+            async (_, token) => await db.Apps.AsNoTracking()
+                .Where(app => app.Id == appId && app.IsActive)
+                .Select(app => (Guid?)app.OrganizationId)
+                .FirstOrDefaultAsync(token),
+            options: OwnershipOptions(),
+            token: cancellationToken);
+
+    private FusionCacheEntryOptions OwnershipOptions()
+    {
+        var options = cache.DefaultEntryOptions.Duplicate(OwnershipDuration).SetSkipDistributedCache(true, true);
+        options.SkipBackplaneNotifications = true;
+        return options;
+    }
 }

@@ -20,14 +20,15 @@ public sealed class SummaryQueryFilter(AppDirectory apps) : IEndpointFilter
         }
 
         var (appId, window) = parsed.Value;
-        var organizationId = http.User.GetOrganizationId();
         var owner = await apps.FindOrganizationAsync(appId, http.RequestAborted);
-        if (organizationId is null || owner != organizationId)
+        // The Prewarmer's refresh token is not tied to an organization; it refreshes under the owner's key.
+        var caller = http.User.HasRefreshScope() ? owner : http.User.GetOrganizationId();
+        if (owner is null || owner != caller)
         {
             return ApiProblems.AppNotFoundResult();
         }
 
-        new SummaryQuery(organizationId.Value, appId, window).Attach(http);
+        new SummaryQuery(owner.Value, appId, window).Attach(http);
         return await next(context);
     }
 }

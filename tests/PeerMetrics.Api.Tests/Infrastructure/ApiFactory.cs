@@ -1,6 +1,8 @@
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Testing;
 using PeerMetrics.Api.Auth;
 
 namespace PeerMetrics.Api.Tests.Infrastructure;
@@ -14,6 +16,11 @@ public sealed class ApiFactory(string databaseConnectionString, string redisConn
 {
     public const string SigningKey = "tests-signing-key-0123456789abcdef0123456789";
 
+    private readonly FakeLoggerProvider _logs = new();
+
+    /// <summary>Everything the Api logged, for assertions on warnings.</summary>
+    public FakeLogCollector Logs => _logs.Collector;
+
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {
         builder.UseEnvironment("Testing");
@@ -23,6 +30,25 @@ public sealed class ApiFactory(string databaseConnectionString, string redisConn
         foreach (var (key, value) in settings ?? new Dictionary<string, string?>())
         {
             builder.UseSetting(key, value);
+        }
+        builder.ConfigureLogging(logging => logging.AddProvider(_logs));
+    }
+
+    /// <summary>A client carrying the Prewarmer's refresh-scoped token (no organization).</summary>
+    public HttpClient CreateRefreshClient()
+    {
+        var client = CreateClient();
+        var token = Services.GetRequiredService<TokenIssuer>().CreateRefreshToken(TimeSpan.FromHours(1));
+        client.DefaultRequestHeaders.Authorization = new("Bearer", token);
+        return client;
+    }
+
+    protected override void Dispose(bool disposing)
+    {
+        base.Dispose(disposing);
+        if (disposing)
+        {
+            _logs.Dispose();
         }
     }
 

@@ -1,0 +1,83 @@
+using Microsoft.Extensions.Caching.StackExchangeRedis;
+using Microsoft.Extensions.Options;
+using StackExchange.Redis;
+using ZiggyCreatures.Caching.Fusion;
+using ZiggyCreatures.Caching.Fusion.Backplane.StackExchangeRedis;
+using ZiggyCreatures.Caching.Fusion.Serialization.SystemTextJson;
+
+namespace PeerMetrics.Api.Caching;
+
+public static class SummaryCacheExtensions
+{
+    public const string RedisConnectionName = "cache";
+
+    /// <summary>
+    /// Registers the summary cache: FusionCache with an in-memory level, Redis as the shared level, and a
+    /// Redis backplane so every Api replica drops its memory copy when another replica writes a key.
+    /// </summary>
+    public static IHostApplicationBuilder AddSummaryCache(this IHostApplicationBuilder builder)
+    {
+        builder.AddRedisClient(RedisConnectionName,
+            // Redis being down must not make the Api unhealthy: the Api still answers correctly without it.
+            settings => settings.DisableHealthChecks = true,
+            redis =>
+            {
+                redis.AbortOnConnectFail = false;
+                // Fail at once while disconnected instead of queueing commands until a timeout.
+                redis.BacklogPolicy = BacklogPolicy.FailFast;
+                redis.ConnectTimeout = 2000;
+                redis.SyncTimeout = 1000;
+                redis.AsyncTimeout = 1000;
+            });
+
+        builder.Services.AddOptions<SummaryCacheOptions>().BindConfiguration(SummaryCacheOptions.SectionName);
+        builder.Services.AddSingleton<SummaryCacheMetrics>();
+        builder.Services.AddHostedService<RedisOutageLogger>();
+
+        builder.Services.AddFusionCache()
+            .WithOptions((services, fusion) =>
+            {
+                var settings = services.GetRequiredService<IOptions<SummaryCacheOptions>>().Value;
+                // Redis keys are exactly our readable keys (no FusionCache wire-format prefix).
+                fusion.DistributedCacheKeyModifierMode = CacheKeyModifierMode.None;
+                fusion.DistributedCacheCircuitBreakerDuration = settings.RedisCircuitBreakerDuration;
+                fusion.BackplaneCircuitBreakerDuration = settings.RedisCircuitBreakerDuration;
+                fusion.ReThrowOriginalExceptions = true;
+                // An outage is logged once by RedisOutageLogger, not once per request.
+                fusion.DistributedCacheErrorsLogLevel = LogLevel.Debug;
+                fusion.BackplaneErrorsLogLevel = LogLevel.Debug;
+                fusion.FailSafeActivationLogLevel = LogLevel.Information;
+                fusion.DefaultEntryOptions = new FusionCacheEntryOptions
+                {
+                    Duration = settings.Ttl,
+                    IsFailSafeEnabled = true,
+                    FailSafeMaxDuration = settings.Ttl + settings.FailSafeMaxDuration,
+                    FailSafeThrottleDuration = TimeSpan.FromSeconds(5),
+                    // Redis writes never delay a response.
+                    AllowBackgroundDistributedCacheOperations = true,
+                    AllowBackgroundBackplaneOperations = true,
+                    DistributedCacheSoftTimeout = TimeSpan.FromMilliseconds(250),
+                    DistributedCacheHardTimeout = TimeSpan.FromSeconds(1),
+                };
+            })
+            .WithSerializer(new FusionCacheSystemTextJsonSerializer())
+            .WithDistributedCache(services => new RedisCache(Options.Create(new RedisCacheOptions
+            {
+                ConnectionMultiplexerFactory = () => Task.FromResult(services.GetRequiredService<IConnectionMultiplexer>()),
+            })))
+            .WithBackplane(services => new RedisBackplane(Options.Create(new RedisBackplaneOptions
+            {
+                ConnectionMultiplexerFactory = () => Task.FromResult(services.GetRequiredService<IConnectionMultiplexer>()),
+            }), services.GetRequiredService<ILogger<RedisBackplane>>()));
+
+        builder.Services.AddOpenTelemetry()
+            .WithMetrics(metrics => metrics.AddMeter(SummaryCacheMetrics.MeterName, FusionCacheDiagnostics.MeterName))
+            .WithTracing(tracing => tracing.AddSource(FusionCacheDiagnostics.ActivitySourceName));
+
+        return builder;
+    }
+
+    /// <summary>Puts the cache in front of every summary of a route group; runs after validation and the tenant check.</summary>
+    public static RouteGroupBuilder CacheSummaries(this RouteGroupBuilder group) =>
+        group.AddEndpointFilter<SummaryCacheFilter>();
+}

@@ -1,0 +1,310 @@
+using System.Diagnostics;
+using System.Net;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Diagnostics.Metrics.Testing;
+using Microsoft.Extensions.Logging;
+using PeerMetrics.Api.Caching;
+using PeerMetrics.Api.Tests.Infrastructure;
+using StackExchange.Redis;
+
+namespace PeerMetrics.Api.Tests.Caching;
+
+[Collection(InfrastructureCollection.Name)]
+public sealed class SummaryCacheTests(InfrastructureFixture infrastructure)
+{
+    private const string Window = "created_at_gte=2026-03-01T00:00:00Z";
+
+    [Theory]
+    [MemberData(nameof(Routes))]
+    public async Task First_request_is_a_miss_and_the_next_a_hit_with_identical_bytes(string route, string label)
+    {
+        await using var api = await StartApiAsync();
+        var (organization, app) = await CacheTestData.SeedAppAsync(api.ConnectionString);
+        using var client = api.Factory.CreateClientFor(organization.Id);
+        var url = $"{route}?appId={app.Id}&{Window}";
+
+        var miss = await client.GetAsync(url);
+        var hit = await client.GetAsync(url);
+
+        Assert.Equal(HttpStatusCode.OK, miss.StatusCode);
+        Assert.Equal("MISS", CacheHeader(miss));
+        Assert.Equal("HIT", CacheHeader(hit));
+        Assert.Equal("application/json; charset=utf-8", hit.Content.Headers.ContentType?.ToString());
+        Assert.Equal(await miss.Content.ReadAsByteArrayAsync(), await hit.Content.ReadAsByteArrayAsync());
+        Assert.Equal(1, api.Computes(label));
+    }
+
+    public static TheoryData<string, string> Routes() => SummaryRoutes.Theory();
+
+    [Fact]
+    public async Task The_key_follows_the_normalized_minute_window_and_nothing_else()
+    {
+        await using var api = await StartApiAsync();
+        var (organization, app) = await CacheTestData.SeedAppAsync(api.ConnectionString);
+        using var client = api.Factory.CreateClientFor(organization.Id);
+        var route = $"/v1/conferences/summary?appId={app.Id}";
+
+        Assert.Equal("MISS", await CacheHeaderOf(client, $"{route}&created_at_gte=2026-03-01T10:15:05Z"));
+        // 20 s later in the same minute, and the same instant written with an offset: one entry.
+        Assert.Equal("HIT", await CacheHeaderOf(client, $"{route}&created_at_gte=2026-03-01T10:15:25Z"));
+        Assert.Equal("HIT", await CacheHeaderOf(client, $"{route}&created_at_gte=2026-03-01T12:15:05%2B02:00"));
+        Assert.Equal("HIT", await CacheHeaderOf(client, $"{route}&created_at_gte=2026-03-01T10:15:05Z&unrelated=1"));
+        // A different instant, or another bound, is another entry.
+        Assert.Equal("MISS", await CacheHeaderOf(client, $"{route}&created_at_gte=2026-03-01T10:16:05Z"));
+        Assert.Equal("MISS", await CacheHeaderOf(client, $"{route}&created_at_gte=2026-03-01T10:15:05%2B01:00"));
+        Assert.Equal("MISS", await CacheHeaderOf(client, $"{route}&created_at_gte=2026-03-01T10:15:05Z&created_at_lte=2026-03-30T00:00:00Z"));
+        Assert.Equal("MISS", await CacheHeaderOf(client, $"/v1/conferences/duration-summary?appId={app.Id}&created_at_gte=2026-03-01T10:15:05Z"));
+    }
+
+    [Fact]
+    public async Task An_entry_is_recomputed_after_its_ttl()
+    {
+        await using var api = await StartApiAsync(new() { ["SummaryCache:Ttl"] = "00:00:02" });
+        var (organization, app) = await CacheTestData.SeedAppAsync(api.ConnectionString);
+        using var client = api.Factory.CreateClientFor(organization.Id);
+        var url = $"/v1/sessions/summary?appId={app.Id}&{Window}";
+
+        Assert.Equal("MISS", await CacheHeaderOf(client, url));
+        Assert.Equal("HIT", await CacheHeaderOf(client, url));
+        await Task.Delay(TimeSpan.FromSeconds(2.5));
+        Assert.Equal("MISS", await CacheHeaderOf(client, url));
+
+        Assert.Equal(2, api.Computes("sessions.summary"));
+        Assert.Equal(2, api.Lookups("sessions.summary", "miss"));
+        Assert.Equal(1, api.Lookups("sessions.summary", "hit"));
+    }
+
+    [Fact]
+    public async Task Redis_holds_one_readable_key_per_entry_and_nothing_else()
+    {
+        await using var redis = await RedisServer.StartNewAsync();
+        await using var api = await StartApiAsync(redis: redis);
+        var (organization, app) = await CacheTestData.SeedAppAsync(api.ConnectionString);
+        using var client = api.Factory.CreateClientFor(organization.Id);
+
+        foreach (var (route, _) in SummaryRoutes.All)
+        {
+            await client.GetAsync($"{route}?appId={app.Id}&{Window}");
+        }
+
+        var keys = await WaitForKeysAsync(redis, SummaryRoutes.All.Length);
+        Assert.Equal(SummaryRoutes.All.Length, keys.Length);
+        Assert.All(keys, key => Assert.Matches("^summary:[a-z_.]+:[0-9a-f]{16}$", key));
+        Assert.Equal(SummaryRoutes.All.Select(r => r.Label).Order(), keys.Select(k => k.Split(':')[1]).Order());
+    }
+
+    [Fact]
+    public async Task Without_redis_requests_are_computed_and_caching_resumes_when_it_is_back()
+    {
+        await using var redis = await RedisServer.StartNewAsync();
+        await using var api = await StartApiAsync(new() { ["SummaryCache:RedisCircuitBreakerDuration"] = "00:00:01" }, redis);
+        var (organization, app) = await CacheTestData.SeedAppAsync(api.ConnectionString);
+        using var client = api.Factory.CreateClientFor(organization.Id);
+        var expected = await client.GetStringAsync($"/v1/issues/gum-summary?appId={app.Id}&{Window}");
+
+        await redis.StopAsync();
+        for (var minute = 10; minute < 20; minute++)
+        {
+            var response = await client.GetAsync($"/v1/issues/gum-summary?appId={app.Id}&created_at_gte=2026-03-01T00:{minute}:00Z");
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+            Assert.Equal("MISS", CacheHeader(response));
+            Assert.Equal(expected, await response.Content.ReadAsStringAsync());
+        }
+        Assert.Single(api.Factory.Logs.GetSnapshot(), log => log.Message.StartsWith("Redis is unreachable", StringComparison.Ordinal));
+
+        await redis.StartAsync();
+        await WaitUntilAsync(async () =>
+        {
+            await client.GetAsync($"/v1/issues/gum-summary?appId={app.Id}&created_at_gte={DateTime.UtcNow:yyyy-MM-ddTHH:mm:ss.fffffffZ}");
+            return (await KeysAsync(redis)).Length > 0;
+        });
+    }
+
+    [Fact]
+    public async Task Without_postgres_a_computed_key_is_served_stale_and_an_unknown_one_is_503()
+    {
+        await using var postgres = await PostgresServer.StartNewAsync();
+        await using var api = await StartApiAsync(new() { ["SummaryCache:Ttl"] = "00:00:01" }, postgres: postgres);
+        var (organization, app) = await CacheTestData.SeedAppAsync(api.ConnectionString);
+        using var client = api.Factory.CreateClientFor(organization.Id);
+        var cached = $"/v1/conferences/summary?appId={app.Id}&{Window}";
+        var fresh = await client.GetAsync(cached);
+
+        await postgres.StopAsync();
+        await Task.Delay(TimeSpan.FromSeconds(1.5));
+        var stale = await client.GetAsync(cached);
+        var unknown = await client.GetAsync($"/v1/conferences/summary?appId={app.Id}&created_at_gte=2026-02-01T00:00:00Z");
+
+        Assert.Equal(HttpStatusCode.OK, stale.StatusCode);
+        Assert.Equal("STALE", CacheHeader(stale));
+        Assert.Equal(await fresh.Content.ReadAsStringAsync(), await stale.Content.ReadAsStringAsync());
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, unknown.StatusCode);
+        Assert.Equal("application/problem+json", unknown.Content.Headers.ContentType?.MediaType);
+        Assert.Contains("\"error_code\":\"service_unavailable\"", await unknown.Content.ReadAsStringAsync());
+    }
+
+    [Fact]
+    public async Task Fifty_concurrent_cold_requests_compute_once()
+    {
+        await using var api = await StartApiAsync();
+        var (organization, app) = await CacheTestData.SeedAppAsync(api.ConnectionString, conferences: 20);
+        using var client = api.Factory.CreateClientFor(organization.Id);
+        var url = $"/v1/sessions/summary?appId={app.Id}&{Window}";
+
+        var responses = await Task.WhenAll(Enumerable.Range(0, 50).Select(_ => client.GetAsync(url)));
+        var bodies = await Task.WhenAll(responses.Select(r => r.Content.ReadAsStringAsync()));
+
+        Assert.All(responses, r => Assert.Equal(HttpStatusCode.OK, r.StatusCode));
+        Assert.Single(bodies.Distinct());
+        Assert.Equal(1, api.Computes("sessions.summary"));
+    }
+
+    [Fact]
+    public async Task Organizations_with_identical_filters_never_see_each_others_bodies()
+    {
+        await using var api = await StartApiAsync();
+        var (orgA, appA) = await CacheTestData.SeedAppAsync(api.ConnectionString, conferences: 1);
+        var (orgB, appB) = await CacheTestData.SeedAppAsync(api.ConnectionString, conferences: 3);
+        using var clientA = api.Factory.CreateClientFor(orgA.Id);
+        using var clientB = api.Factory.CreateClientFor(orgB.Id);
+
+        var bodyA = await clientA.GetStringAsync($"/v1/connections/summary?appId={appA.Id}&{Window}");
+        var bodyB = await clientB.GetStringAsync($"/v1/connections/summary?appId={appB.Id}&{Window}");
+        var foreign = await clientA.GetAsync($"/v1/connections/summary?appId={appB.Id}&{Window}");
+
+        Assert.Equal("""{"data":[{"name":"Direct","count":0},{"name":"Relayed","count":1}]}""", bodyA);
+        Assert.Equal("""{"data":[{"name":"Direct","count":0},{"name":"Relayed","count":3}]}""", bodyB);
+        Assert.Equal(HttpStatusCode.NotFound, foreign.StatusCode);
+        Assert.False(foreign.Headers.Contains("X-Cache"));
+    }
+
+    [Fact]
+    public async Task Only_a_refresh_token_can_force_a_recompute()
+    {
+        await using var api = await StartApiAsync();
+        var (organization, app) = await CacheTestData.SeedAppAsync(api.ConnectionString);
+        using var dashboard = api.Factory.CreateClientFor(organization.Id);
+        using var prewarmer = api.Factory.CreateRefreshClient();
+        var url = $"/v1/conferences/duration-summary?appId={app.Id}&{Window}";
+        var body = await dashboard.GetStringAsync(url);
+
+        Assert.Equal("HIT", await CacheHeaderOf(dashboard, url, noCache: true));
+        Assert.Equal("MISS", await CacheHeaderOf(prewarmer, url, noCache: true));
+        Assert.Equal("HIT", await CacheHeaderOf(dashboard, url));
+        Assert.Equal(2, api.Computes("conferences.duration_summary"));
+        Assert.Equal(body, await dashboard.GetStringAsync(url));
+    }
+
+    [Fact]
+    public async Task Requests_are_traced_and_slow_computes_logged()
+    {
+        var spans = new List<Activity>();
+        using var listener = new ActivityListener
+        {
+            ShouldListenTo = source => source.Name == "Microsoft.AspNetCore",
+            Sample = (ref ActivityCreationOptions<ActivityContext> _) => ActivitySamplingResult.AllDataAndRecorded,
+            ActivityStopped = activity => { lock (spans) { spans.Add(activity); } },
+        };
+        ActivitySource.AddActivityListener(listener);
+        await using var api = await StartApiAsync(new() { ["SummaryCache:SlowComputeThreshold"] = "00:00:00" });
+        var (organization, app) = await CacheTestData.SeedAppAsync(api.ConnectionString);
+        using var client = api.Factory.CreateClientFor(organization.Id);
+        var url = $"/v1/issues/summary?appId={app.Id}&{Window}";
+
+        await client.GetAsync(url);
+        await client.GetAsync(url);
+
+        List<object?> cacheHits;
+        lock (spans)
+        {
+            cacheHits = spans.Where(s => s.GetTagItem("url.path") as string == "/v1/issues/summary" || s.DisplayName.Contains("issues"))
+                .Select(s => s.GetTagItem("cache.hit")).ToList();
+        }
+        Assert.Equal([false, true], cacheHits);
+        var warning = Assert.Single(api.Factory.Logs.GetSnapshot(), log => log.Level == LogLevel.Warning && log.Message.StartsWith("Slow summary compute", StringComparison.Ordinal));
+        Assert.Contains("issues.summary", warning.Message);
+        Assert.Contains(app.Id.ToString(), warning.Message);
+    }
+
+    private static string? CacheHeader(HttpResponseMessage response) =>
+        response.Headers.TryGetValues("X-Cache", out var values) ? values.Single() : null;
+
+    private static async Task<string?> CacheHeaderOf(HttpClient client, string url, bool noCache = false)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Get, url);
+        if (noCache)
+        {
+            request.Headers.CacheControl = new() { NoCache = true };
+        }
+        using var response = await client.SendAsync(request);
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        return CacheHeader(response);
+    }
+
+    private static async Task<string[]> KeysAsync(RedisServer redis)
+    {
+        await using var connection = await ConnectionMultiplexer.ConnectAsync(redis.ConnectionString);
+        return connection.GetServer(connection.GetEndPoints().Single()).Keys(pattern: "*").Select(k => k.ToString()).ToArray();
+    }
+
+    // Redis writes happen in the background, after the response.
+    private static async Task<string[]> WaitForKeysAsync(RedisServer redis, int expected)
+    {
+        string[] keys = [];
+        await WaitUntilAsync(async () => (keys = await KeysAsync(redis)).Length >= expected);
+        return keys;
+    }
+
+    private static async Task WaitUntilAsync(Func<Task<bool>> condition)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(15);
+        while (!await condition())
+        {
+            Assert.True(DateTime.UtcNow < deadline, "condition not met within 15 s");
+            await Task.Delay(200);
+        }
+    }
+
+    private async Task<TestApi> StartApiAsync(Dictionary<string, string?>? settings = null,
+        RedisServer? redis = null, PostgresServer? postgres = null)
+    {
+        var connectionString = await (postgres ?? infrastructure.Postgres).CreateDatabaseAsync();
+        var factory = new ApiFactory(connectionString, (redis ?? infrastructure.Redis).ConnectionString, settings);
+        factory.CreateClient().Dispose(); // starts the host: migrations run before data is added
+        return new TestApi(factory, connectionString);
+    }
+
+    /// <summary>The Api under test plus collectors of its cache metrics.</summary>
+    private sealed class TestApi : IAsyncDisposable
+    {
+        private readonly MetricCollector<long> _lookups;
+        private readonly MetricCollector<double> _computes;
+
+        public TestApi(ApiFactory factory, string connectionString)
+        {
+            Factory = factory;
+            ConnectionString = connectionString;
+            var meters = factory.Services.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>();
+            _lookups = new(meters, SummaryCacheMetrics.MeterName, "peermetrics.summary.cache.lookups");
+            _computes = new(meters, SummaryCacheMetrics.MeterName, "peermetrics.summary.compute.duration");
+        }
+
+        public ApiFactory Factory { get; }
+        public string ConnectionString { get; }
+
+        public int Computes(string summary) =>
+            _computes.GetMeasurementSnapshot().Count(m => (string?)m.Tags["summary"] == summary);
+
+        public long Lookups(string summary, string result) =>
+            _lookups.GetMeasurementSnapshot()
+                .Where(m => (string?)m.Tags["summary"] == summary && (string?)m.Tags["cache.result"] == result)
+                .Sum(m => m.Value);
+
+        public async ValueTask DisposeAsync()
+        {
+            _lookups.Dispose();
+            _computes.Dispose();
+            await Factory.DisposeAsync();
+        }
+    }
+}
