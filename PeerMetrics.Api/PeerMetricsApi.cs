@@ -1,10 +1,11 @@
 using PeerMetrics.Api.Auth;
 using PeerMetrics.Api.Caching;
+using PeerMetrics.Api.Internal;
 using PeerMetrics.Api.Summaries;
 
 namespace PeerMetrics.Api;
 
-/// <summary>All /v1 routes: the eight cached summaries and the conferences drill-down.</summary>
+/// <summary>All /v1 routes (the eight cached summaries and the conferences drill-down) and the Prewarmer's internal route.</summary>
 public static class PeerMetricsApi
 {
     public static IHostApplicationBuilder AddPeerMetricsApi(this IHostApplicationBuilder builder)
@@ -35,6 +36,8 @@ public static class PeerMetricsApi
         v1.MapGroup(string.Empty)
             .RequireAuthorization(AuthExtensions.DashboardPolicy)
             .MapConferenceList();
+
+        app.MapPrewarmApi();
 
         return app;
     }

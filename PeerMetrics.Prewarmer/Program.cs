@@ -2,6 +2,6 @@ using PeerMetrics.Prewarmer;
 
 var builder = Host.CreateApplicationBuilder(args);
 builder.AddServiceDefaults();
-builder.Services.AddHostedService<PrewarmWorker>();
+builder.AddPrewarmer();
 
 builder.Build().Run();

@@ -1,0 +1,54 @@
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.EntityFrameworkCore;
+using PeerMetrics.Api.Auth;
+using PeerMetrics.Api.Data;
+using PeerMetrics.Api.Problems;
+using PeerMetrics.Api.Summaries;
+
+namespace PeerMetrics.Api.Internal;
+
+/// <summary>
+/// Routes only the Prewarmer calls: they need the refresh scope, so a dashboard token gets 403 and the
+/// list of every organization's active apps never reaches a dashboard.
+/// </summary>
+public static class PrewarmApi
+{
+    public static IEndpointRouteBuilder MapPrewarmApi(this IEndpointRouteBuilder app)
+    {
+        app.MapGroup("/internal")
+            .RequireAuthorization(AuthExtensions.RefreshPolicy)
+            .MapGet("/active-apps", GetActiveApps)
+            .WithName("internal.active_apps")
+            .WithSummary("Apps worth prewarming: active apps with an active conference created since `since`.")
+            .WithTags("Internal");
+        return app;
+    }
+
+    public sealed record ActiveApps(IReadOnlyList<Guid> Apps);
+
+    /// <summary>
+    /// One query: an active app qualifies when one of its conferences created at or after <c>since</c> is
+    /// itself active. An inactive (soft-deleted) conference is counted by no summary, so it must not make an
+    /// app worth warming either.
+    /// </summary>
+    private static async Task<Results<Ok<ActiveApps>, ProblemHttpResult>> GetActiveApps(
+        HttpContext http, PeerMetricsDbContext db, CancellationToken cancellationToken)
+    {
+        if (!http.Request.Query.ContainsKey("since"))
+        {
+            return ApiProblems.MissingParameter("since is required");
+        }
+        if (!SummaryRequestParser.TryParseInstant(http.Request.Query, "since", out var since, out var problem))
+        {
+            return problem!;
+        }
+
+        var apps = await db.Apps.AsNoTracking()
+            .Where(app => app.IsActive
+                && db.Conferences.Any(c => c.AppId == app.Id && c.IsActive && c.CreatedAt >= since))
+            .OrderBy(app => app.Id)
+            .Select(app => app.Id)
+            .ToListAsync(cancellationToken);
+        return TypedResults.Ok(new ActiveApps(apps));
+    }
+}

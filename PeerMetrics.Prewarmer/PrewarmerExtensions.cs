@@ -1,0 +1,77 @@
+using System.Text;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Http.Resilience;
+using Microsoft.Extensions.Options;
+using OpenTelemetry.Metrics;
+using OpenTelemetry.Trace;
+using StackExchange.Redis;
+
+namespace PeerMetrics.Prewarmer;
+
+public static class PrewarmerExtensions
+{
+    public const string RedisConnectionName = "cache";
+
+    /// <summary>
+    /// Registers the prewarm loop: options, the refresh token, the Redis lease, the Api client, telemetry and
+    /// the worker. Tests call it too, then run <see cref="PrewarmRunner"/> by hand.
+    /// </summary>
+    public static IHostApplicationBuilder AddPrewarmer(this IHostApplicationBuilder builder)
+    {
+        builder.Services.AddOptions<PrewarmOptions>()
+            .BindConfiguration(PrewarmOptions.SectionName)
+            .Validate(o => o.Interval > TimeSpan.Zero && o.RetryInterval > TimeSpan.Zero && o.MaxConcurrency >= 1,
+                "Prewarm:Interval and Prewarm:RetryInterval must be positive and Prewarm:MaxConcurrency at least 1.")
+            .ValidateOnStart();
+        builder.Services.AddOptions<RefreshTokenOptions>()
+            .BindConfiguration(RefreshTokenOptions.SectionName)
+            .Validate(o => Encoding.UTF8.GetByteCount(o.SigningKey ?? string.Empty) >= 32,
+                "Auth:SigningKey (env Auth__SigningKey) must be set to the Api's signing key (at least 32 bytes).")
+            .ValidateOnStart();
+
+        builder.AddRedisClient(RedisConnectionName,
+            // Redis being down pauses prewarming; it is not a reason to restart the process.
+            settings => settings.DisableHealthChecks = true,
+            redis =>
+            {
+                redis.AbortOnConnectFail = false;
+                redis.BacklogPolicy = BacklogPolicy.FailFast;
+                redis.ConnectTimeout = 2000;
+                redis.AsyncTimeout = 1000;
+                redis.SyncTimeout = 1000;
+            });
+
+        builder.Services.TryAddSingleton(TimeProvider.System);
+        builder.Services.AddSingleton<PrewarmTelemetry>();
+        builder.Services.AddSingleton<RefreshTokenSource>();
+        builder.Services.AddSingleton<PrewarmLease>();
+        builder.Services.AddSingleton<PrewarmCycle>();
+        builder.Services.AddSingleton<PrewarmRunner>();
+        builder.Services.AddHostedService<PrewarmWorker>();
+
+        var api = builder.Services.AddHttpClient(PrewarmCycle.HttpClientName, (services, client) =>
+            client.BaseAddress = services.GetRequiredService<IOptions<PrewarmOptions>>().Value.ApiBaseAddress);
+        // The service defaults' handler would retry three times within a 30 s budget: a whole cycle's period
+        // spent on one request. One quick retry within the request timeout and a half is enough; the next
+        // cycle is the real retry.
+#pragma warning disable EXTEXP0001 // Experimental, but the documented way to replace the defaults' handler for one client.
+        api.RemoveAllResilienceHandlers();
+#pragma warning restore EXTEXP0001
+        api.AddStandardResilienceHandler()
+            .Configure((HttpStandardResilienceOptions resilience, IServiceProvider services) =>
+            {
+                var timeout = services.GetRequiredService<IOptions<PrewarmOptions>>().Value.RequestTimeout;
+                resilience.AttemptTimeout.Timeout = timeout;
+                resilience.TotalRequestTimeout.Timeout = timeout * 1.5;
+                resilience.Retry.MaxRetryAttempts = 1;
+                resilience.Retry.Delay = TimeSpan.FromMilliseconds(200);
+                resilience.CircuitBreaker.SamplingDuration = timeout * 2;
+            });
+
+        builder.Services.AddOpenTelemetry()
+            .WithTracing(tracing => tracing.AddSource(PrewarmTelemetry.Name))
+            .WithMetrics(metrics => metrics.AddMeter(PrewarmTelemetry.Name));
+
+        return builder;
+    }
+}
