@@ -1,0 +1,96 @@
+using System.Diagnostics;
+
+namespace PeerMetrics.Benchmarks;
+
+/// <summary>
+/// The real Api, run as its own process from its build output and configured only by environment
+/// variables — the way it is deployed.
+/// </summary>
+public sealed class ApiProcess : IAsyncDisposable
+{
+    private readonly Process _process;
+
+    private ApiProcess(Process process, Uri address)
+    {
+        _process = process;
+        Address = address;
+    }
+
+    public Uri Address { get; }
+
+    public static string DllPath => Path.Combine(AppContext.BaseDirectory, "PeerMetrics.Api.dll");
+
+    public static async Task<ApiProcess> StartAsync(IReadOnlyDictionary<string, string> environment, int port)
+    {
+        var info = Configure(["--urls", $"http://127.0.0.1:{port}"], environment);
+        var process = Process.Start(info) ?? throw new InvalidOperationException("Api did not start");
+        process.OutputDataReceived += (_, _) => { };
+        process.ErrorDataReceived += (_, e) => { if (e.Data is not null) Console.Error.WriteLine($"  api: {e.Data}"); };
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+
+        var api = new ApiProcess(process, new Uri($"http://127.0.0.1:{port}"));
+        using var client = new HttpClient { BaseAddress = api.Address };
+        for (var attempt = 0; attempt < 300; attempt++)
+        {
+            try
+            {
+                if ((await client.GetAsync("/alive")).IsSuccessStatusCode)
+                {
+                    return api;
+                }
+            }
+            catch (HttpRequestException)
+            {
+            }
+            await Task.Delay(100);
+        }
+        throw new InvalidOperationException("Api did not become healthy");
+    }
+
+    /// <summary>Runs <c>seed --scale</c> and returns its last stdout line (the JSON summary).</summary>
+    public static async Task<string> SeedAsync(IReadOnlyDictionary<string, string> environment, double scale)
+    {
+        var info = Configure(["seed", "--scale", scale.ToString(System.Globalization.CultureInfo.InvariantCulture)], environment);
+        using var process = Process.Start(info) ?? throw new InvalidOperationException("seed did not start");
+        process.ErrorDataReceived += (_, e) => { if (e.Data is not null) Console.Error.WriteLine($"  seed: {e.Data}"); };
+        process.BeginErrorReadLine();
+        var output = await process.StandardOutput.ReadToEndAsync();
+        await process.WaitForExitAsync();
+        if (process.ExitCode != 0)
+        {
+            throw new InvalidOperationException($"seed failed ({process.ExitCode}): {output}");
+        }
+        return output.TrimEnd().Split('\n')[^1];
+    }
+
+    private static ProcessStartInfo Configure(IEnumerable<string> arguments, IReadOnlyDictionary<string, string> environment)
+    {
+        var info = new ProcessStartInfo("dotnet")
+        {
+            UseShellExecute = false,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+        };
+        info.ArgumentList.Add(DllPath);
+        foreach (var argument in arguments)
+        {
+            info.ArgumentList.Add(argument);
+        }
+        foreach (var (key, value) in environment)
+        {
+            info.Environment[key] = value;
+        }
+        return info;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (!_process.HasExited)
+        {
+            _process.Kill(entireProcessTree: true);
+            await _process.WaitForExitAsync();
+        }
+        _process.Dispose();
+    }
+}

@@ -1,0 +1,148 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Net.Http.Headers;
+using System.Text.Json.Nodes;
+using Microsoft.Extensions.Options;
+using PeerMetrics.Api.Auth;
+using PeerMetrics.Api.Tests.Infrastructure;
+using PeerMetrics.Benchmarks;
+
+// dotnet run -c Release --project tests/PeerMetrics.Benchmarks -- [--scale 1] [--runs 25] [--load-seconds 10]
+// Starts its own Postgres and Redis, seeds, runs the real Api as a process and prints markdown tables.
+var scale = Argument("--scale", 1.0);
+var runs = (int)Argument("--runs", 25);
+var loadSeconds = (int)Argument("--load-seconds", 10);
+CultureInfo.DefaultThreadCurrentCulture = CultureInfo.InvariantCulture;
+
+string[] summaries =
+[
+    "/v1/conferences/summary", "/v1/conferences/duration-summary", "/v1/conferences/participant-count-summary",
+    "/v1/issues/summary", "/v1/issues/gum-summary", "/v1/connections/summary",
+    "/v1/connections/setup-time-summary", "/v1/sessions/summary",
+];
+
+await using var postgres = await PostgresServer.StartNewAsync();
+await using var redis = await RedisServer.StartNewAsync();
+const string signingKey = "benchmark-signing-key-0123456789abcdef01234567";
+var environment = new Dictionary<string, string>
+{
+    ["ConnectionStrings__peermetrics"] = await postgres.CreateDatabaseAsync("peermetrics"),
+    ["ConnectionStrings__cache"] = redis.ConnectionString,
+    ["Auth__SigningKey"] = signingKey,
+    ["ASPNETCORE_ENVIRONMENT"] = "Production",
+    ["Logging__LogLevel__Default"] = "Warning",
+    ["SummaryCache__SlowComputeThreshold"] = "00:00:10",
+};
+
+var seedClock = Stopwatch.StartNew();
+var seed = JsonNode.Parse(await ApiProcess.SeedAsync(environment, scale))!;
+Console.WriteLine($"Seeded scale {scale} in {seedClock.Elapsed.TotalSeconds:F1} s");
+var token = seed["token"]!.GetValue<string>();
+var appId = seed["apps"]![0]!["id"]!.GetValue<string>();
+var refreshToken = new TokenIssuer(Options.Create(new AuthOptions { SigningKey = signingKey }), TimeProvider.System)
+    .CreateRefreshToken(TimeSpan.FromHours(1));
+
+await using var api = await ApiProcess.StartAsync(environment, LocalProcess.FreePort());
+using var dashboard = Client(api.Address, token);
+using var refresher = Client(api.Address, refreshToken);
+var window = $"created_at_gte={DateTime.UtcNow.AddDays(-30):yyyy-MM-ddTHH:mm:ss.fffZ}";
+
+// Cold = a forced recompute (the cache is bypassed, the result still written); warm = a cache hit.
+Console.WriteLine();
+Console.WriteLine($"## Cold vs warm, app {appId}, one connection, {runs} runs each");
+Console.WriteLine();
+Console.WriteLine("| summary | cold p50 ms | cold p95 ms | cold p99 ms | warm p50 ms | warm p99 ms | cold/warm (p50) |");
+Console.WriteLine("|---|---:|---:|---:|---:|---:|---:|");
+var coldP99 = new Dictionary<string, double>();
+foreach (var route in summaries)
+{
+    var url = $"{route}?appId={appId}&{window}";
+    await TimeAsync(dashboard, url, noCache: false); // connection + JIT warm-up
+    var cold = new Stats(await RepeatAsync(runs, () => TimeAsync(refresher, url, noCache: true)));
+    var warm = new Stats(await RepeatAsync(Math.Max(runs, 200), () => TimeAsync(dashboard, url, noCache: false)));
+    coldP99[route] = cold.P99;
+    Console.WriteLine($"| {route} | {cold.P50:F1} | {cold.P95:F1} | {cold.P99:F1} | {warm.P50:F2} | {warm.P99:F2} | {cold.P50 / warm.P50:F0}× |");
+}
+var allEight = new Stats(await RepeatAsync(runs, async () =>
+{
+    var started = Stopwatch.GetTimestamp();
+    await Task.WhenAll(summaries.Select(route => TimeAsync(dashboard, $"{route}?appId={appId}&{window}", noCache: false)));
+    return Stopwatch.GetElapsedTime(started).TotalMilliseconds;
+}));
+Console.WriteLine();
+Console.WriteLine($"All eight warm, requested together like a dashboard page: p50 {allEight.P50:F2} ms, p99 {allEight.P99:F2} ms");
+
+// Throughput under load, next to a constant-bytes endpoint of the same size served from this process.
+var loadRoute = $"/v1/sessions/summary?appId={appId}&{window}";
+var body = await dashboard.GetByteArrayAsync(loadRoute);
+var constantPort = LocalProcess.FreePort();
+var constant = ConstantServer.Start(constantPort, body);
+Console.WriteLine();
+Console.WriteLine($"## Load: wrk, 32 connections, {loadSeconds} s, body {body.Length} bytes");
+Console.WriteLine();
+Console.WriteLine("| endpoint | requests/s | p50 ms | p99 ms | non-2xx |");
+Console.WriteLine("|---|---:|---:|---:|---:|");
+var constantResult = await Wrk.RunAsync(new Uri($"http://127.0.0.1:{constantPort}/constant"), null, 32, TimeSpan.FromSeconds(loadSeconds));
+var warmResult = await Wrk.RunAsync(new Uri(api.Address, loadRoute), token, 32, TimeSpan.FromSeconds(loadSeconds));
+await constant.StopAsync();
+Console.WriteLine($"| constant bytes (same process kind, no auth) | {constantResult.RequestsPerSecond:F0} | {constantResult.P50Ms:F2} | {constantResult.P99Ms:F2} | {constantResult.Non2xx} |");
+Console.WriteLine($"| sessions summary, warm | {warmResult.RequestsPerSecond:F0} | {warmResult.P50Ms:F2} | {warmResult.P99Ms:F2} | {warmResult.Non2xx} |");
+Console.WriteLine($"Throughput ratio warm/constant: {warmResult.RequestsPerSecond / constantResult.RequestsPerSecond:F2}");
+
+// Redis down: every miss is computed; the circuit breaker must keep Redis timeouts off the request path.
+await redis.StopAsync();
+await Task.Delay(TimeSpan.FromSeconds(1));
+Console.WriteLine();
+Console.WriteLine($"## Redis stopped: cache misses (new windows), {runs} runs each");
+Console.WriteLine();
+Console.WriteLine("| summary | p50 ms | p99 ms | cold p99 ms (Redis up) | Δ p99 ms |");
+Console.WriteLine("|---|---:|---:|---:|---:|");
+var minute = 0;
+foreach (var route in summaries)
+{
+    var down = new Stats(await RepeatAsync(runs, () =>
+        TimeAsync(dashboard, $"{route}?appId={appId}&created_at_gte={DateTime.UtcNow.AddDays(-30).AddMinutes(-++minute):yyyy-MM-ddTHH:mm}Z", noCache: false)));
+    Console.WriteLine($"| {route} | {down.P50:F1} | {down.P99:F1} | {coldP99[route]:F1} | {down.P99 - coldP99[route]:+0.0;-0.0} |");
+}
+return 0;
+
+static HttpClient Client(Uri address, string bearer)
+{
+    var client = new HttpClient { BaseAddress = address };
+    client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", bearer);
+    return client;
+}
+
+static async Task<double> TimeAsync(HttpClient client, string url, bool noCache)
+{
+    using var request = new HttpRequestMessage(HttpMethod.Get, url);
+    if (noCache)
+    {
+        request.Headers.CacheControl = new CacheControlHeaderValue { NoCache = true };
+    }
+    var started = Stopwatch.GetTimestamp();
+    using var response = await client.SendAsync(request);
+    await response.Content.ReadAsByteArrayAsync();
+    var elapsed = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
+    if (!response.IsSuccessStatusCode)
+    {
+        throw new InvalidOperationException($"{url} answered {(int)response.StatusCode}");
+    }
+    return elapsed;
+}
+
+static async Task<List<double>> RepeatAsync(int count, Func<Task<double>> measure)
+{
+    var samples = new List<double>(count);
+    for (var i = 0; i < count; i++)
+    {
+        samples.Add(await measure());
+    }
+    return samples;
+}
+
+double Argument(string name, double fallback)
+{
+    var index = Array.IndexOf(args, name);
+    return index >= 0 && index + 1 < args.Length ? double.Parse(args[index + 1], CultureInfo.InvariantCulture) : fallback;
+}
