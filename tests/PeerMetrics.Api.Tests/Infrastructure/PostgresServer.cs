@@ -31,7 +31,9 @@ public sealed class PostgresServer : IAsyncDisposable
         Directory.CreateDirectory(directory);
         if (Environment.IsPrivilegedProcess)
         {
-            await LocalProcess.RunAsync("chown", ["-R", "postgres:postgres", Path.GetDirectoryName(directory)!], TimeSpan.FromSeconds(10));
+            // Only this cluster's directory: a recursive chown of the shared parent races with other test runs
+            // whose clusters are starting or being deleted. The parent (root, 755) stays traversable.
+            await LocalProcess.RunAsync("chown", ["-R", "postgres:postgres", directory], TimeSpan.FromSeconds(10));
         }
 
         var (initdb, initArgs) = LocalProcess.AsPostgresUser(Path.Combine(binDirectory, "initdb"),
