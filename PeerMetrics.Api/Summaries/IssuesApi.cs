@@ -40,7 +40,8 @@ public static class IssuesApi
         ORDER BY count(*) DESC, i.code COLLATE "C"
         """;
 
-    // data may be any JSON or SQL NULL: only non-empty objects count. The name is "Unknown" unless it is a
+    // data may be any JSON or SQL NULL: only non-empty objects count (no brace literal here: EF treats
+    // {…} in raw SQL as a parameter placeholder). The name is "Unknown" unless it is a
     // non-empty string; the message is the first non-empty string message by (created_at, id).
     private const string UserMediaErrorsSql = """
         SELECT gum.name AS "Name",
@@ -57,7 +58,7 @@ public static class IssuesApi
             FROM app_issue i
             JOIN conference c ON c.id = i.conference_id
             WHERE c.app_id = @app AND i.is_active AND i.code = 'getusermedia_error'
-              AND jsonb_typeof(i.data) = 'object' AND i.data <> '{}'::jsonb
+              AND jsonb_typeof(i.data) = 'object' AND i.data <> jsonb_build_object()
               AND i.created_at >= coalesce(@from, '-infinity') AND i.created_at < coalesce(@until, 'infinity')
         ) gum
         GROUP BY gum.name
