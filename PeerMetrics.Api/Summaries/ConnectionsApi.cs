@@ -64,7 +64,8 @@ public static class ConnectionsApi
     // The first negotiation of each connection, when it reached "connected" (a "stable" renegotiation or a
     // failed attempt has no meaningful setup time). Its times are text written by Python; they are parsed
     // by SummarySqlTime.Instant, which never raises, so one malformed value skips its connection only.
-    // MATERIALIZED keeps the two texts as plain columns: the parse expression reads them several times.
+    // MATERIALIZED keeps the texts and then the parsed instants as plain columns: the parse expression reads
+    // its text many times, and the instants are read three times (filter, bucket, group key).
     private static readonly string SetupTimeSql = $$"""
         WITH negotiation AS MATERIALIZED (
             SELECT c.conference_id,
@@ -84,7 +85,7 @@ public static class ConnectionsApi
               AND jsonb_typeof(n.first) = 'object'
               AND n.first -> 'status' = '"connected"'
         ),
-        timed AS (
+        timed AS MATERIALIZED (
             SELECT conference_id,
                    {{SummarySqlTime.Instant("start_text")}} AS start_at,
                    {{SummarySqlTime.Instant("end_text")}} AS end_at
