@@ -1,17 +1,224 @@
+using System.Globalization;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Options;
+using Npgsql;
+using PeerMetrics.Api.Auth;
+using PeerMetrics.Api.Data;
+
 namespace PeerMetrics.Api.Seeding;
 
-/// <summary><c>dotnet run --project PeerMetrics.Api -- seed --scale &lt;number&gt;</c> (lands with the generator).</summary>
+/// <summary>
+/// <c>dotnet run --project PeerMetrics.Api -- seed --scale &lt;number&gt;</c>: migrates, wipes the peermetrics
+/// tables and refills them with the deterministic demo data. Progress goes to stderr; the last stdout line is
+/// one JSON object (organization, apps, token) that scripts and load tests read.
+/// </summary>
 public static class SeedCommand
 {
+    public const int ExitOk = 0;
+    public const int ExitFailed = 1;
+    public const int ExitUsage = 2;
+
+    public const string Usage = """
+        usage: PeerMetrics.Api seed --scale <number> [--force]
+
+          --scale <number>  size of the demo data; 1 = ~18,000 conferences in the dominant app over the last 7 days
+                            (0 < scale <= 1000; 0.05 is enough for tests, 10 for load tests)
+          --force           also wipe a database holding organizations the demo seed did not create
+
+        Wipes the peermetrics tables (TRUNCATE, serials restarted) and refills them; reruns give the same ids and
+        counts. Reads ConnectionStrings__peermetrics and Auth__SigningKey (required outside Development).
+        """;
+
+    /// <summary>Lifetime of the printed token: long enough for a day of demos and load tests.</summary>
+    public static readonly TimeSpan TokenLifetime = TimeSpan.FromDays(7);
+
     public static IHostApplicationBuilder AddDemoData(this IHostApplicationBuilder builder)
     {
+        builder.Services.TryAddSingleton(TimeProvider.System);
         builder.Services.AddSingleton<DemoDataSeeder>();
         return builder;
     }
 
-    public static Task<int> RunAsync(WebApplicationBuilder builder, string[] args)
+    public static Task<int> RunAsync(WebApplicationBuilder builder, string[] args) =>
+        RunAsync(builder, args, Console.Out, Console.Error, CancellationToken.None);
+
+    /// <summary>The command with its output streams injectable, so tests can run it in-process.</summary>
+    public static async Task<int> RunAsync(WebApplicationBuilder builder, string[] args, TextWriter stdout, TextWriter stderr,
+        CancellationToken cancellationToken)
     {
-        Console.Error.WriteLine("seed: not implemented yet");
-        return Task.FromResult(1);
+        if (!TryParse(args, out var options, out var error))
+        {
+            await stderr.WriteLineAsync($"seed: {error}");
+            await stderr.WriteLineAsync(Usage);
+            return ExitUsage;
+        }
+        if (options.Help)
+        {
+            await stdout.WriteLineAsync(Usage);
+            return ExitOk;
+        }
+
+        // stdout carries only the final JSON line; every log line goes to stderr.
+        builder.Logging.ClearProviders();
+        builder.Logging.AddConsole(console => console.LogToStandardErrorThreshold = LogLevel.Trace);
+        // EF logs the expected failed probe of __EFMigrationsHistory on a fresh database as an error; real
+        // failures surface as exceptions below.
+        builder.Logging.AddFilter("Microsoft.EntityFrameworkCore.Database.Command", LogLevel.None);
+
+        if (string.IsNullOrWhiteSpace(builder.Configuration.GetConnectionString(DatabaseExtensions.ConnectionName)))
+        {
+            await stderr.WriteLineAsync(
+                $"seed: no database configured: set ConnectionStrings__{DatabaseExtensions.ConnectionName} (a Npgsql connection string).");
+            return ExitFailed;
+        }
+
+        builder.AddPeerMetricsDatabase();
+        builder.AddPeerMetricsAuth();
+        builder.AddDemoData();
+        await using var app = builder.Build();
+
+        // Same rule as the Api: no usable signing key outside Development is an error, and it is checked
+        // before anything is wiped.
+        TokenIssuer issuer;
+        try
+        {
+            _ = app.Services.GetRequiredService<IOptions<AuthOptions>>().Value;
+            issuer = app.Services.GetRequiredService<TokenIssuer>();
+        }
+        catch (OptionsValidationException e)
+        {
+            await stderr.WriteLineAsync($"seed: {e.Message}");
+            return ExitFailed;
+        }
+
+        try
+        {
+            using var scope = app.Services.CreateScope();
+            var db = scope.ServiceProvider.GetRequiredService<PeerMetricsDbContext>();
+            if (app.Services.GetRequiredService<IOptions<DatabaseOptions>>().Value.ApplyMigrations)
+            {
+                await stderr.WriteLineAsync("seed: applying migrations");
+                await db.Database.CreateExecutionStrategy().ExecuteAsync(() => db.Database.MigrateAsync(cancellationToken));
+            }
+            else
+            {
+                await stderr.WriteLineAsync("seed: Database:ApplyMigrations is off; using the schema as it is");
+            }
+
+            var time = app.Services.GetRequiredService<TimeProvider>();
+            var generator = new DemoDataGenerator(options.Scale, DemoDataGenerator.AnchorFor(time.GetUtcNow()));
+            await using var connection = await DemoDataSeeder.OpenAsync(db, cancellationToken);
+
+            var foreign = await CountForeignOrganizationsAsync(connection, generator, cancellationToken);
+            if (foreign > 0 && !options.Force)
+            {
+                await stderr.WriteLineAsync(
+                    $"seed: the database holds {foreign} organization(s) the demo seed did not create; refusing to wipe it. " +
+                    "Pass --force to wipe anyway.");
+                return ExitFailed;
+            }
+
+            await stderr.WriteLineAsync(string.Create(CultureInfo.InvariantCulture,
+                $"seed: wiping and refilling at scale {options.Scale} (anchor {generator.Anchor:yyyy-MM-ddTHH:mm}Z)"));
+            var result = await DemoDataSeeder.SeedAsync(connection, generator, wipe: true,
+                message => stderr.WriteLine($"seed: {message}"), cancellationToken);
+
+            var token = issuer.CreateOrganizationToken(result.MainOrganizationId, TokenLifetime);
+            await stdout.WriteLineAsync(JsonSerializer.Serialize(new SeedOutput(
+                result.MainOrganizationId,
+                [.. result.Apps.Select(a => new SeedOutputApp(a.Id, a.Name, a.OrganizationId))],
+                token,
+                "wipe-and-refill",
+                options.Scale,
+                result.Anchor,
+                result.RowCounts,
+                Math.Round(result.Elapsed.TotalSeconds, 2))));
+            return ExitOk;
+        }
+        catch (Exception e) when (e is NpgsqlException or InvalidOperationException or DbUpdateException)
+        {
+            await stderr.WriteLineAsync($"seed: failed: {e.Message}");
+            return ExitFailed;
+        }
     }
+
+    private static async Task<long> CountForeignOrganizationsAsync(NpgsqlConnection connection, DemoDataGenerator generator,
+        CancellationToken cancellationToken)
+    {
+        await using var command = new NpgsqlCommand("SELECT count(*) FROM organization WHERE id <> ALL(@ids)", connection);
+        command.Parameters.AddWithValue("ids", generator.Organizations.Select(o => o.Id).ToArray());
+        return (long)(await command.ExecuteScalarAsync(cancellationToken))!;
+    }
+
+    internal sealed record Options(double Scale, bool Force, bool Help);
+
+    internal static bool TryParse(string[] args, out Options options, out string error)
+    {
+        options = new Options(0, false, false);
+        error = "";
+        double? scale = null;
+        var force = false;
+        for (var i = 0; i < args.Length; i++)
+        {
+            var arg = args[i];
+            string? value = null;
+            if (arg.StartsWith("--scale=", StringComparison.Ordinal))
+            {
+                value = arg["--scale=".Length..];
+                arg = "--scale";
+            }
+            switch (arg)
+            {
+                case "-h" or "--help":
+                    options = options with { Help = true };
+                    return true;
+                case "--force":
+                    force = true;
+                    break;
+                case "--scale":
+                    value ??= i + 1 < args.Length ? args[++i] : null;
+                    if (value is null)
+                    {
+                        error = "--scale needs a value";
+                        return false;
+                    }
+                    if (!double.TryParse(value, NumberStyles.Float, CultureInfo.InvariantCulture, out var parsed)
+                        || !double.IsFinite(parsed) || parsed <= 0 || parsed > 1000)
+                    {
+                        error = $"--scale must be a number in (0, 1000], got '{value}'";
+                        return false;
+                    }
+                    scale = parsed;
+                    break;
+                default:
+                    error = $"unknown argument '{arg}'";
+                    return false;
+            }
+        }
+        if (scale is null)
+        {
+            error = "--scale is required";
+            return false;
+        }
+        options = new Options(scale.Value, force, false);
+        return true;
+    }
+
+    internal sealed record SeedOutputApp(
+        [property: JsonPropertyName("id")] Guid Id,
+        [property: JsonPropertyName("name")] string Name,
+        [property: JsonPropertyName("organization")] Guid Organization);
+
+    internal sealed record SeedOutput(
+        [property: JsonPropertyName("organization")] Guid Organization,
+        [property: JsonPropertyName("apps")] IReadOnlyList<SeedOutputApp> Apps,
+        [property: JsonPropertyName("token")] string Token,
+        [property: JsonPropertyName("mode")] string Mode,
+        [property: JsonPropertyName("scale")] double Scale,
+        [property: JsonPropertyName("anchor")] DateTime Anchor,
+        [property: JsonPropertyName("counts")] IReadOnlyDictionary<string, long> Counts,
+        [property: JsonPropertyName("seconds")] double Seconds);
 }

@@ -1,7 +1,325 @@
+using System.Globalization;
+using System.Text.Json;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Primitives;
+using PeerMetrics.Api.Auth;
+using PeerMetrics.Api.Data;
+using PeerMetrics.Api.Problems;
+
 namespace PeerMetrics.Api.Summaries;
 
 /// <summary>GET /v1/conferences: the drill-down list behind a chart bar.</summary>
+/// <remarks>
+/// Not a summary: it is not cached and takes its own filters. Choices where the contract is silent:
+/// <list type="bullet">
+/// <item>created_at_* filters use the exact instants given (the minute rule exists for the summaries' cache
+/// keys; a drill-down is never cached), parsed exactly as the summaries parse them.</item>
+/// <item><c>participantId</c> is the participant row's UUID (<c>participant.id</c>, what the dashboard has in
+/// hand), not the SDK's participant_id string; "joined" means linked through participant_conferences.</item>
+/// <item>A parameter given with an empty value counts as absent.</item>
+/// <item>Only active conferences are listed, like the summaries count them; <c>participants_count</c> uses the
+/// participant-count-summary rule (active, not SFU, at least one session in the conference).</item>
+/// </list>
+/// </remarks>
 public static class ConferenceListApi
 {
-    public static RouteGroupBuilder MapConferenceList(this RouteGroupBuilder group) => group;
+    public const int DefaultLimit = 50;
+    public const int MaxLimit = 200;
+    public const int MaxConferenceIds = 1000;
+
+    private static readonly string[] FilterNames =
+    [
+        "appId", "participantId", "created_at_gt", "created_at_gte", "created_at_lt", "created_at_lte",
+        "duration_gte", "duration_lt", "issue_code", "conference_ids",
+    ];
+
+    public static RouteGroupBuilder MapConferenceList(this RouteGroupBuilder group)
+    {
+        group.MapGet("/conferences", ListConferences)
+            .WithName("conferences.list")
+            .WithSummary("The conferences behind a chart bar, oldest first; paginated when limit or offset is given.")
+            .WithTags("Conferences");
+        return group;
+    }
+
+    public sealed record ConferenceRow(
+        Guid Id,
+        string ConferenceId,
+        string? ConferenceName,
+        JsonElement? ConferenceInfo,
+        string? StartTime,
+        string? CallStart,
+        string? EndTime,
+        bool Ongoing,
+        int Duration,
+        Guid App,
+        string CreatedAt,
+        bool HasErrors,
+        bool HasWarnings,
+        int ParticipantsCount);
+
+    public sealed record ConferenceListBody(IReadOnlyList<ConferenceRow> Data);
+
+    public sealed record ConferencePageBody(IReadOnlyList<ConferenceRow> Results, long Count);
+
+    // One statement: the matching conferences once each (EXISTS, never a join that multiplies them), their
+    // count, and the requested page with its per-row facts. The outer LEFT JOIN keeps the count row when the
+    // page is empty. NULL parameters disable their filter; Npgsql sends an unnamed statement, so Postgres
+    // plans with the actual values and drops those branches.
+    private const string ListSql = """
+        WITH matched AS (
+            SELECT c.id, c.created_at
+            FROM conference c
+            WHERE c.is_active
+              AND c.app_id IN (SELECT a.id FROM app a WHERE a.organization_id = @org AND a.is_active)
+              AND (@app IS NULL OR c.app_id = @app)
+              AND (@participant IS NULL OR EXISTS (
+                      SELECT 1 FROM participant_conferences pc
+                      WHERE pc.conference_id = c.id AND pc.participant_id = @participant))
+              AND c.created_at > coalesce(@gt, '-infinity') AND c.created_at >= coalesce(@gte, '-infinity')
+              AND c.created_at < coalesce(@lt, 'infinity') AND c.created_at <= coalesce(@lte, 'infinity')
+              AND (@duration_gte IS NULL OR c.duration >= @duration_gte)
+              AND (@duration_lt IS NULL OR c.duration < @duration_lt)
+              AND (@issue_code IS NULL OR EXISTS (
+                      SELECT 1 FROM app_issue i
+                      WHERE i.conference_id = c.id AND i.is_active AND i.code = @issue_code))
+              AND (@ids IS NULL OR c.id = ANY (@ids))
+        ), page AS (
+            SELECT m.id FROM matched m ORDER BY m.created_at, m.id LIMIT @limit OFFSET @offset
+        )
+        SELECT total.count AS "Total",
+               c.id AS "Id", c.conference_id AS "ConferenceId", c.conference_name AS "ConferenceName",
+               c.conference_info::text AS "ConferenceInfo", c.start_time AS "StartTime", c.call_start AS "CallStart",
+               c.end_time AS "EndTime", c.ongoing AS "Ongoing", c.duration AS "Duration", c.app_id AS "App",
+               c.created_at AS "CreatedAt",
+               EXISTS (SELECT 1 FROM app_issue i WHERE i.conference_id = c.id AND i.is_active AND i.type = 'e') AS "HasErrors",
+               EXISTS (SELECT 1 FROM app_issue i WHERE i.conference_id = c.id AND i.is_active AND i.type = 'w') AS "HasWarnings",
+               (SELECT count(*)::int
+                FROM participant_conferences pc
+                JOIN participant p ON p.id = pc.participant_id
+                WHERE pc.conference_id = c.id AND p.is_active AND NOT p.is_sfu
+                  AND EXISTS (SELECT 1 FROM app_session s
+                              WHERE s.conference_id = c.id AND s.participant_id = pc.participant_id)) AS "ParticipantsCount"
+        FROM (SELECT count(*) AS count FROM matched) total
+        LEFT JOIN page ON true
+        LEFT JOIN conference c ON c.id = page.id
+        ORDER BY c.created_at, c.id
+        """;
+
+    private static async Task<Results<Ok<ConferenceListBody>, Ok<ConferencePageBody>, ProblemHttpResult>> ListConferences(
+        HttpContext http, AppDirectory apps, PeerMetricsDbContext db, CancellationToken ct)
+    {
+        if (!TryParse(http.Request.Query, out var filter, out var problem))
+        {
+            return problem;
+        }
+
+        var organizationId = http.User.GetOrganizationId();
+        if (organizationId is null)
+        {
+            return ApiProblems.AppNotFoundResult();
+        }
+        if (filter.AppId is { } appId && await apps.FindOrganizationAsync(appId, ct) != organizationId)
+        {
+            return ApiProblems.AppNotFoundResult();
+        }
+
+        object[] parameters =
+        [
+            SqlParameters.Uuid("org", organizationId),
+            SqlParameters.Uuid("app", filter.AppId),
+            SqlParameters.Uuid("participant", filter.ParticipantId),
+            SqlParameters.Timestamp("gt", filter.CreatedAtGt),
+            SqlParameters.Timestamp("gte", filter.CreatedAtGte),
+            SqlParameters.Timestamp("lt", filter.CreatedAtLt),
+            SqlParameters.Timestamp("lte", filter.CreatedAtLte),
+            SqlParameters.Integer("duration_gte", filter.DurationGte),
+            SqlParameters.Integer("duration_lt", filter.DurationLt),
+            SqlParameters.Text("issue_code", filter.IssueCode),
+            SqlParameters.Uuids("ids", filter.ConferenceIds),
+            SqlParameters.Integer("limit", filter.Page?.Limit),
+            SqlParameters.Integer("offset", filter.Page?.Offset ?? 0),
+        ];
+        var rows = await db.Database.SqlQueryRaw<ListRow>(ListSql, parameters).ToListAsync(ct);
+
+        var conferences = rows.Where(row => row.Id is not null).Select(ToConference).ToList();
+        return filter.Page is null
+            ? TypedResults.Ok(new ConferenceListBody(conferences))
+            : TypedResults.Ok(new ConferencePageBody(conferences, rows.Count == 0 ? 0 : rows[0].Total));
+    }
+
+    private sealed record Pagination(int Limit, int Offset);
+
+    private sealed record ListFilter(
+        Guid? AppId, Guid? ParticipantId,
+        DateTime? CreatedAtGt, DateTime? CreatedAtGte, DateTime? CreatedAtLt, DateTime? CreatedAtLte,
+        int? DurationGte, int? DurationLt, string? IssueCode, Guid[]? ConferenceIds, Pagination? Page);
+
+    private static bool TryParse(IQueryCollection query, out ListFilter filter, out ProblemHttpResult problem)
+    {
+        filter = null!;
+        problem = null!;
+        if (!FilterNames.Any(name => Value(query, name) is not null))
+        {
+            problem = ApiProblems.MissingParameter($"At least one filter is required: {string.Join(", ", FilterNames)}");
+            return false;
+        }
+
+        Guid? appId = null, participantId = null;
+        DateTime? gt = null, gte = null, lt = null, lte = null;
+        int? durationGte = null, durationLt = null;
+        Guid[]? conferenceIds = null;
+        Pagination? page = null;
+        var valid =
+            TryUuid(query, "appId", ref appId, ref problem)
+            && TryUuid(query, "participantId", ref participantId, ref problem)
+            && TryInstant(query, "created_at_gt", ref gt, ref problem)
+            && TryInstant(query, "created_at_gte", ref gte, ref problem)
+            && TryInstant(query, "created_at_lt", ref lt, ref problem)
+            && TryInstant(query, "created_at_lte", ref lte, ref problem)
+            && TryInteger(query, "duration_gte", ref durationGte, ref problem)
+            && TryInteger(query, "duration_lt", ref durationLt, ref problem)
+            && TryConferenceIds(query, ref conferenceIds, ref problem)
+            && TryPagination(query, ref page, ref problem);
+        if (!valid)
+        {
+            return false;
+        }
+        if (gte > lte)
+        {
+            problem = ApiProblems.InvalidParameter("created_at_gte is after created_at_lte");
+            return false;
+        }
+
+        filter = new ListFilter(appId, participantId, gt, gte, lt, lte, durationGte, durationLt,
+            Value(query, "issue_code"), conferenceIds, page);
+        return true;
+    }
+
+    private static string? Value(IQueryCollection query, string name) =>
+        query.TryGetValue(name, out var raw) && !StringValues.IsNullOrEmpty(raw) && !string.IsNullOrWhiteSpace(raw.ToString())
+            ? raw.ToString().Trim()
+            : null;
+
+    private static bool TryUuid(IQueryCollection query, string name, ref Guid? value, ref ProblemHttpResult problem)
+    {
+        if (Value(query, name) is not { } text)
+        {
+            return true;
+        }
+        if (Guid.TryParse(text, out var parsed))
+        {
+            value = parsed;
+            return true;
+        }
+        problem = ApiProblems.InvalidParameter($"{name} is not a UUID");
+        return false;
+    }
+
+    private static bool TryInstant(IQueryCollection query, string name, ref DateTime? value, ref ProblemHttpResult problem)
+    {
+        if (Value(query, name) is not { } text)
+        {
+            return true;
+        }
+        if (TimeWindow.TryParseInstant(text, out var parsed))
+        {
+            value = parsed;
+            return true;
+        }
+        problem = ApiProblems.InvalidParameter($"{name} is not an ISO 8601 date");
+        return false;
+    }
+
+    private static bool TryInteger(IQueryCollection query, string name, ref int? value, ref ProblemHttpResult problem)
+    {
+        if (Value(query, name) is not { } text)
+        {
+            return true;
+        }
+        if (int.TryParse(text, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var parsed))
+        {
+            value = parsed;
+            return true;
+        }
+        problem = ApiProblems.InvalidParameter($"{name} is not an integer");
+        return false;
+    }
+
+    private static bool TryConferenceIds(IQueryCollection query, ref Guid[]? value, ref ProblemHttpResult problem)
+    {
+        if (Value(query, "conference_ids") is not { } text)
+        {
+            return true;
+        }
+        var parts = text.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
+        if (parts.Length > MaxConferenceIds)
+        {
+            problem = ApiProblems.InvalidParameter($"conference_ids has more than {MaxConferenceIds} ids");
+            return false;
+        }
+        var ids = new Guid[parts.Length];
+        for (var i = 0; i < parts.Length; i++)
+        {
+            if (!Guid.TryParse(parts[i], out ids[i]))
+            {
+                problem = ApiProblems.InvalidParameter("conference_ids must be comma-separated UUIDs");
+                return false;
+            }
+        }
+        value = ids;
+        return true;
+    }
+
+    // Pagination is opt-in: either parameter present (even empty) switches to {"results", "count"}.
+    private static bool TryPagination(IQueryCollection query, ref Pagination? page, ref ProblemHttpResult problem)
+    {
+        if (!query.ContainsKey("limit") && !query.ContainsKey("offset"))
+        {
+            return true;
+        }
+        int? limit = null, offset = null;
+        if (!TryInteger(query, "limit", ref limit, ref problem) || !TryInteger(query, "offset", ref offset, ref problem))
+        {
+            return false;
+        }
+        if (offset < 0)
+        {
+            problem = ApiProblems.InvalidParameter("offset must be 0 or more");
+            return false;
+        }
+        page = new Pagination(Math.Clamp(limit ?? DefaultLimit, 1, MaxLimit), offset ?? 0);
+        return true;
+    }
+
+    private static ConferenceRow ToConference(ListRow row) => new(
+        row.Id!.Value, row.ConferenceId!, row.ConferenceName,
+        row.ConferenceInfo is null ? null : JsonDocument.Parse(row.ConferenceInfo).RootElement.Clone(),
+        Naive(row.StartTime), Naive(row.CallStart), Naive(row.EndTime), row.Ongoing!.Value, row.Duration!.Value,
+        row.App!.Value, Naive(row.CreatedAt)!, row.HasErrors!.Value, row.HasWarnings!.Value, row.ParticipantsCount!.Value);
+
+    // The reference's str(datetime) of a naive UTC value; always with the microseconds, as the contract writes it.
+    private static string? Naive(DateTime? utc) =>
+        utc?.ToUniversalTime().ToString("yyyy-MM-dd HH:mm:ss.ffffff", CultureInfo.InvariantCulture);
+
+    // Every column but Total is NULL on the single row of an empty page.
+    private sealed class ListRow
+    {
+        public long Total { get; init; }
+        public Guid? Id { get; init; }
+        public string? ConferenceId { get; init; }
+        public string? ConferenceName { get; init; }
+        public string? ConferenceInfo { get; init; }
+        public DateTime? StartTime { get; init; }
+        public DateTime? CallStart { get; init; }
+        public DateTime? EndTime { get; init; }
+        public bool? Ongoing { get; init; }
+        public int? Duration { get; init; }
+        public Guid? App { get; init; }
+        public DateTime? CreatedAt { get; init; }
+        public bool? HasErrors { get; init; }
+        public bool? HasWarnings { get; init; }
+        public int? ParticipantsCount { get; init; }
+    }
 }

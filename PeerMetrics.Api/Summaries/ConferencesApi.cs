@@ -1,7 +1,156 @@
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.EntityFrameworkCore;
+using PeerMetrics.Api.Data;
+
 namespace PeerMetrics.Api.Summaries;
 
-/// <summary>The conferences summaries.</summary>
+/// <summary>The conferences summaries: status by day, duration distribution, participant-count distribution.</summary>
 public static class ConferencesApi
 {
-    public static RouteGroupBuilder MapConferencesSummaries(this RouteGroupBuilder group) => group;
+    public static RouteGroupBuilder MapConferencesSummaries(this RouteGroupBuilder group)
+    {
+        group.MapGet("/conferences/summary", GetStatusByDay)
+            .WithName("conferences.summary")
+            .WithSummary("Conferences of the app per UTC day, by status (ongoing, error, warning, success).")
+            .WithTags("Conferences");
+        group.MapGet("/conferences/duration-summary", GetDurations)
+            .WithName("conferences.duration_summary")
+            .WithSummary("Conferences of the app in the 12 duration buckets, always all of them.")
+            .WithTags("Conferences");
+        group.MapGet("/conferences/participant-count-summary", GetParticipantCounts)
+            .WithName("conferences.participant_count_summary")
+            .WithSummary("How many conferences had k present participants (active, not SFU, with a session).")
+            .WithTags("Conferences");
+        return group;
+    }
+
+    public sealed record DaySummary(string Date, long Success, long Warning, long Error, long Ongoing, long Total);
+
+    public sealed record DaySummaryBody(IReadOnlyList<DaySummary> Data);
+
+    public sealed record DurationBucket(string Range, int MinSec, int? MaxSec, long Count);
+
+    public sealed record DurationSummaryBody(IReadOnlyList<DurationBucket> Data);
+
+    public sealed record ParticipantCount(int Participants, long Conferences);
+
+    public sealed record ParticipantCountBody(IReadOnlyList<ParticipantCount> Data, long TotalConferences);
+
+    // The window selects conferences; every active issue of a selected conference decides its status,
+    // whenever the issue was created. Ongoing wins over any issue. The lateral aggregate runs once per
+    // conference on the partial index of active issues (index-only), and each status is tested once.
+    private const string StatusByDaySql = """
+        SELECT to_char(c.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD') AS "Date",
+               count(*) FILTER (WHERE NOT c.ongoing AND NOT coalesce(s.has_error, false)
+                                AND NOT coalesce(s.has_warning, false))                   AS "Success",
+               count(*) FILTER (WHERE NOT c.ongoing AND NOT coalesce(s.has_error, false)
+                                AND s.has_warning)                                        AS "Warning",
+               count(*) FILTER (WHERE NOT c.ongoing AND s.has_error)                      AS "Error",
+               count(*) FILTER (WHERE c.ongoing)                                          AS "Ongoing",
+               count(*)                                                                   AS "Total"
+        FROM conference c
+        LEFT JOIN LATERAL (
+            SELECT bool_or(i.type = 'e') AS has_error, bool_or(i.type = 'w') AS has_warning
+            FROM app_issue i
+            WHERE i.conference_id = c.id AND i.is_active
+        ) s ON true
+        WHERE c.app_id = @app AND c.is_active
+          AND c.created_at >= coalesce(@from, '-infinity') AND c.created_at < coalesce(@until, 'infinity')
+        GROUP BY 1
+        ORDER BY 1
+        """;
+
+    // width_bucket against the buckets' lower bounds gives the 1-based bucket of each duration.
+    private const string DurationsSql = """
+        SELECT width_bucket(c.duration, @lower_bounds) AS "Bucket", count(*) AS "Count"
+        FROM conference c
+        WHERE c.app_id = @app AND c.is_active
+          AND c.created_at >= coalesce(@from, '-infinity') AND c.created_at < coalesce(@until, 'infinity')
+        GROUP BY 1
+        """;
+
+    // A participant is present in a conference when linked to it, active, not an SFU, and with at least one
+    // session in that conference (the session's own is_active is not checked, as in the reference).
+    private const string ParticipantCountsSql = """
+        SELECT present.participants AS "Participants", count(*) AS "Conferences"
+        FROM conference c
+        CROSS JOIN LATERAL (
+            SELECT count(*)::int AS participants
+            FROM participant_conferences pc
+            JOIN participant p ON p.id = pc.participant_id
+            WHERE pc.conference_id = c.id AND p.is_active AND NOT p.is_sfu
+              AND EXISTS (SELECT 1 FROM app_session s
+                          WHERE s.conference_id = c.id AND s.participant_id = pc.participant_id)
+        ) present
+        WHERE c.app_id = @app AND c.is_active
+          AND c.created_at >= coalesce(@from, '-infinity') AND c.created_at < coalesce(@until, 'infinity')
+        GROUP BY 1
+        ORDER BY 1
+        """;
+
+    /// <summary>The 12 duration buckets, <c>[min, max)</c> in seconds, with the contract's exact labels.</summary>
+    public static readonly IReadOnlyList<(string Range, int MinSec, int? MaxSec)> DurationBuckets =
+    [
+        ("< 1 m", 0, 60),
+        ("1 - 3 m", 60, 180),
+        ("3 - 5 m", 180, 300),
+        ("5 - 10 m", 300, 600),
+        ("10 - 15 m", 600, 900),
+        ("15 - 20 m", 900, 1200),
+        ("20 - 25 m", 1200, 1500),
+        ("25 - 30 m", 1500, 1800),
+        ("30 - 40 m", 1800, 2400),
+        ("40 - 50 m", 2400, 3000),
+        ("50 - 60 m", 3000, 3600),
+        ("> 60 m", 3600, null),
+    ];
+
+    private static readonly int[] DurationLowerBounds = DurationBuckets.Select(bucket => bucket.MinSec).ToArray();
+
+    private static async Task<Ok<DaySummaryBody>> GetStatusByDay(SummaryQuery query, PeerMetricsDbContext db, CancellationToken ct)
+    {
+        var days = await db.Database.SqlQueryRaw<DayRow>(StatusByDaySql, SqlParameters.ForSummary(query)).ToListAsync(ct);
+        return TypedResults.Ok(new DaySummaryBody(
+            days.Select(day => new DaySummary(day.Date, day.Success, day.Warning, day.Error, day.Ongoing, day.Total)).ToList()));
+    }
+
+    private static async Task<Ok<DurationSummaryBody>> GetDurations(SummaryQuery query, PeerMetricsDbContext db, CancellationToken ct)
+    {
+        var counts = await db.Database
+            .SqlQueryRaw<BucketRow>(DurationsSql, [.. SqlParameters.ForSummary(query), SqlParameters.Integers("lower_bounds", DurationLowerBounds)])
+            .ToDictionaryAsync(row => row.Bucket, row => row.Count, ct);
+        return TypedResults.Ok(new DurationSummaryBody(
+            DurationBuckets.Select((bucket, index) =>
+                new DurationBucket(bucket.Range, bucket.MinSec, bucket.MaxSec, counts.GetValueOrDefault(index + 1))).ToList()));
+    }
+
+    private static async Task<Ok<ParticipantCountBody>> GetParticipantCounts(SummaryQuery query, PeerMetricsDbContext db, CancellationToken ct)
+    {
+        var rows = await db.Database.SqlQueryRaw<ParticipantCountRow>(ParticipantCountsSql, SqlParameters.ForSummary(query)).ToListAsync(ct);
+        return TypedResults.Ok(new ParticipantCountBody(
+            rows.Select(row => new ParticipantCount(row.Participants, row.Conferences)).ToList(),
+            rows.Sum(row => row.Conferences)));
+    }
+
+    private sealed class DayRow
+    {
+        public required string Date { get; init; }
+        public long Success { get; init; }
+        public long Warning { get; init; }
+        public long Error { get; init; }
+        public long Ongoing { get; init; }
+        public long Total { get; init; }
+    }
+
+    private sealed class BucketRow
+    {
+        public int Bucket { get; init; }
+        public long Count { get; init; }
+    }
+
+    private sealed class ParticipantCountRow
+    {
+        public int Participants { get; init; }
+        public long Conferences { get; init; }
+    }
 }

@@ -1,7 +1,126 @@
+using System.ComponentModel.DataAnnotations.Schema;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.EntityFrameworkCore;
+using PeerMetrics.Api.Data;
+
 namespace PeerMetrics.Api.Summaries;
 
-/// <summary>The connections summaries.</summary>
+/// <summary>The connections summaries: connection types and the setup time of the first negotiation.</summary>
 public static class ConnectionsApi
 {
-    public static RouteGroupBuilder MapConnectionsSummaries(this RouteGroupBuilder group) => group;
+    public static RouteGroupBuilder MapConnectionsSummaries(this RouteGroupBuilder group)
+    {
+        group.MapGet("/connections/summary", GetSummary)
+            .WithName("connections.summary")
+            .WithSummary("Connections of the app by type: direct or relayed")
+            .WithTags("Connections");
+        group.MapGet("/connections/setup-time-summary", GetSetupTimeSummary)
+            .WithName("connections.setup_time_summary")
+            .WithSummary("Connections of the app by setup time of their first negotiation")
+            .WithTags("Connections");
+        return group;
+    }
+
+    public sealed record NamedCount(string Name, int Count);
+
+    public sealed record ConnectionsSummary(IReadOnlyList<NamedCount> Data);
+
+    public sealed record SetupTimeBucket(string Range, int MinMs, int? MaxMs, int Count, IReadOnlyList<Guid> ConferenceIds);
+
+    public sealed record SetupTimeSummary(IReadOnlyList<SetupTimeBucket> Data);
+
+    // The contract's buckets, [min, max) in ms, in response order. The SQL numbers them 0..10 with the same
+    // thresholds (width_bucket over the upper bounds).
+    private static readonly (string Range, int MinMs, int? MaxMs)[] SetupTimeBuckets =
+    [
+        ("< 250 ms", 0, 250), ("250 - 500 ms", 250, 500), ("500 - 750 ms", 500, 750),
+        ("750 - 1000 ms", 750, 1000), ("1000 - 1500 ms", 1000, 1500), ("1500 - 2000 ms", 1500, 2000),
+        ("2000 - 2500 ms", 2000, 2500), ("2500 - 3000 ms", 2500, 3000), ("3000 - 4000 ms", 3000, 4000),
+        ("4000 - 5000 ms", 4000, 5000), ("> 5000 ms", 5000, null),
+    ];
+
+    // Type is null until the first stats report; 'r' is a relay candidate, every other value a direct path.
+    private const string SummarySql = """
+        SELECT count(*) FILTER (WHERE c.type <> 'r')::int AS direct,
+               count(*) FILTER (WHERE c.type = 'r')::int AS relayed
+        FROM app_connection c
+        JOIN conference f ON f.id = c.conference_id
+        WHERE f.app_id = @app_id
+          AND c.is_active
+          AND c.created_at >= coalesce(@from, '-infinity')
+          AND c.created_at < coalesce(@until, 'infinity')
+          AND c.type IS NOT NULL
+        """;
+
+    private sealed record TypeCounts([property: Column("direct")] int Direct, [property: Column("relayed")] int Relayed);
+
+    private static async Task<Ok<ConnectionsSummary>> GetSummary(SummaryQuery query, PeerMetricsDbContext db, CancellationToken ct)
+    {
+        var counts = await db.Database.SqlQueryRaw<TypeCounts>(SummarySql, SummarySqlParameters.For(query))
+            .SingleAsync(ct);
+        return TypedResults.Ok(new ConnectionsSummary([new("Direct", counts.Direct), new("Relayed", counts.Relayed)]));
+    }
+
+    // The first negotiation of each connection, when it reached "connected" (a "stable" renegotiation or a
+    // failed attempt has no meaningful setup time). Its times are text written by Python; they are parsed
+    // by SummarySqlTime.Instant, which never raises, so one malformed value skips its connection only.
+    // MATERIALIZED keeps the texts and then the parsed instants as plain columns: the parse expression reads
+    // its text many times, and the instants are read three times (filter, bucket, group key).
+    private static readonly string SetupTimeSql = $$"""
+        WITH negotiation AS MATERIALIZED (
+            SELECT c.conference_id,
+                   CASE WHEN jsonb_typeof(n.first -> 'start_time') = 'string' THEN n.first ->> 'start_time' END AS start_text,
+                   CASE WHEN jsonb_typeof(n.first -> 'end_time') = 'string' THEN n.first ->> 'end_time' END AS end_text
+            FROM app_connection c
+            JOIN conference f ON f.id = c.conference_id
+            CROSS JOIN LATERAL (
+                SELECT CASE WHEN jsonb_typeof(c.connection_info) = 'object'
+                             AND jsonb_typeof(c.connection_info -> 'negotiations') = 'array'
+                            THEN c.connection_info -> 'negotiations' -> 0 END AS first
+            ) n
+            WHERE f.app_id = @app_id
+              AND c.is_active
+              AND c.created_at >= coalesce(@from, '-infinity')
+              AND c.created_at < coalesce(@until, 'infinity')
+              AND jsonb_typeof(n.first) = 'object'
+              AND n.first -> 'status' = '"connected"'
+        ),
+        timed AS MATERIALIZED (
+            SELECT conference_id,
+                   {{SummarySqlTime.Instant("start_text")}} AS start_at,
+                   {{SummarySqlTime.Instant("end_text")}} AS end_at
+            FROM negotiation
+        ),
+        bucketed AS (
+            -- Exact microsecond difference, no rounding: 249.999 ms is still "< 250 ms".
+            SELECT conference_id,
+                   width_bucket(extract(epoch FROM end_at - start_at) * 1000,
+                                '{250,500,750,1000,1500,2000,2500,3000,4000,5000}'::numeric[]) AS bucket
+            FROM timed
+            WHERE end_at >= start_at
+        )
+        SELECT bucket,
+               count(*)::int AS count,
+               array_agg(DISTINCT conference_id ORDER BY conference_id) AS conference_ids
+        FROM bucketed
+        GROUP BY bucket
+        """;
+
+    private sealed record BucketRow(
+        [property: Column("bucket")] int Bucket,
+        [property: Column("count")] int Count,
+        [property: Column("conference_ids")] Guid[] ConferenceIds);
+
+    private static async Task<Ok<SetupTimeSummary>> GetSetupTimeSummary(SummaryQuery query, PeerMetricsDbContext db, CancellationToken ct)
+    {
+        var rows = (await db.Database.SqlQueryRaw<BucketRow>(SetupTimeSql, SummarySqlParameters.For(query))
+            .ToListAsync(ct)).ToDictionary(row => row.Bucket);
+
+        // All eleven buckets, zero-filled, in contract order.
+        var buckets = SetupTimeBuckets.Select((bucket, index) => rows.TryGetValue(index, out var row)
+                ? new SetupTimeBucket(bucket.Range, bucket.MinMs, bucket.MaxMs, row.Count, row.ConferenceIds)
+                : new SetupTimeBucket(bucket.Range, bucket.MinMs, bucket.MaxMs, 0, []))
+            .ToList();
+        return TypedResults.Ok(new SetupTimeSummary(buckets));
+    }
 }

@@ -1,7 +1,95 @@
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.EntityFrameworkCore;
+using PeerMetrics.Api.Data;
+
 namespace PeerMetrics.Api.Summaries;
 
-/// <summary>The issues summaries.</summary>
+/// <summary>The issues summaries: issues by code, and getUserMedia errors by error name.</summary>
 public static class IssuesApi
 {
-    public static RouteGroupBuilder MapIssuesSummaries(this RouteGroupBuilder group) => group;
+    public static RouteGroupBuilder MapIssuesSummaries(this RouteGroupBuilder group)
+    {
+        group.MapGet("/issues/summary", GetByCode)
+            .WithName("issues.summary")
+            .WithSummary("Active issues of the app's conferences, grouped by code, most frequent first.")
+            .WithTags("Issues");
+        group.MapGet("/issues/gum-summary", GetUserMediaErrors)
+            .WithName("issues.gum_summary")
+            .WithSummary("getUserMedia errors of the app, grouped by error name, with a sample message.")
+            .WithTags("Issues");
+        return group;
+    }
+
+    public sealed record IssueCount(string Code, string Title, long Count);
+
+    public sealed record IssueSummaryBody(IReadOnlyList<IssueCount> Data);
+
+    public sealed record GumError(string Name, string Message, long Count);
+
+    public sealed record GumSummaryBody(IReadOnlyList<GumError> Data, long Total);
+
+    // The window applies to the issue's own created_at; the parent conference only scopes to the app
+    // (its is_active is not checked, as in the reference).
+    private const string ByCodeSql = """
+        SELECT i.code AS "Code", count(*) AS "Count"
+        FROM app_issue i
+        JOIN conference c ON c.id = i.conference_id
+        WHERE c.app_id = @app AND i.is_active
+          AND i.created_at >= coalesce(@from, '-infinity') AND i.created_at < coalesce(@until, 'infinity')
+        GROUP BY i.code
+        ORDER BY count(*) DESC, i.code COLLATE "C"
+        """;
+
+    // data may be any JSON or SQL NULL: only non-empty objects count (no brace literal here: EF treats
+    // {…} in raw SQL as a parameter placeholder). The name is "Unknown" unless it is a
+    // non-empty string; the message is the first non-empty string message by (created_at, id).
+    private const string UserMediaErrorsSql = """
+        SELECT gum.name AS "Name",
+               coalesce((array_agg(gum.message ORDER BY gum.created_at, gum.id)
+                         FILTER (WHERE gum.message IS NOT NULL))[1], '') AS "Message",
+               count(*) AS "Count"
+        FROM (
+            SELECT CASE WHEN jsonb_typeof(i.data -> 'name') = 'string' AND i.data ->> 'name' <> ''
+                        THEN i.data ->> 'name' ELSE 'Unknown' END AS name,
+                   CASE WHEN jsonb_typeof(i.data -> 'message') = 'string' AND i.data ->> 'message' <> ''
+                        THEN i.data ->> 'message' END AS message,
+                   i.created_at,
+                   i.id
+            FROM app_issue i
+            JOIN conference c ON c.id = i.conference_id
+            WHERE c.app_id = @app AND i.is_active AND i.code = 'getusermedia_error'
+              AND jsonb_typeof(i.data) = 'object' AND i.data <> jsonb_build_object()
+              AND i.created_at >= coalesce(@from, '-infinity') AND i.created_at < coalesce(@until, 'infinity')
+        ) gum
+        GROUP BY gum.name
+        ORDER BY count(*) DESC, gum.name COLLATE "C"
+        """;
+
+    private static async Task<Ok<IssueSummaryBody>> GetByCode(SummaryQuery query, PeerMetricsDbContext db, CancellationToken ct)
+    {
+        var rows = await db.Database.SqlQueryRaw<CodeRow>(ByCodeSql, SqlParameters.ForSummary(query)).ToListAsync(ct);
+        return TypedResults.Ok(new IssueSummaryBody(
+            rows.Select(row => new IssueCount(row.Code, IssueTitles.For(row.Code), row.Count)).ToList()));
+    }
+
+    private static async Task<Ok<GumSummaryBody>> GetUserMediaErrors(SummaryQuery query, PeerMetricsDbContext db, CancellationToken ct)
+    {
+        var rows = await db.Database.SqlQueryRaw<GumRow>(UserMediaErrorsSql, SqlParameters.ForSummary(query)).ToListAsync(ct);
+        return TypedResults.Ok(new GumSummaryBody(
+            rows.Select(row => new GumError(row.Name, row.Message, row.Count)).ToList(),
+            rows.Sum(row => row.Count)));
+    }
+
+    private sealed class CodeRow
+    {
+        public required string Code { get; init; }
+        public long Count { get; init; }
+    }
+
+    private sealed class GumRow
+    {
+        public required string Name { get; init; }
+        public required string Message { get; init; }
+        public long Count { get; init; }
+    }
 }

@@ -1,7 +1,113 @@
+using System.ComponentModel.DataAnnotations.Schema;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.EntityFrameworkCore;
+using PeerMetrics.Api.Data;
+
 namespace PeerMetrics.Api.Summaries;
 
-/// <summary>The sessions summaries.</summary>
+/// <summary>The sessions summary: browsers, operating systems, countries and cities of the app's sessions.</summary>
 public static class SessionsApi
 {
-    public static RouteGroupBuilder MapSessionsSummaries(this RouteGroupBuilder group) => group;
+    public static RouteGroupBuilder MapSessionsSummaries(this RouteGroupBuilder group)
+    {
+        group.MapGet("/sessions/summary", GetSummary)
+            .WithName("sessions.summary")
+            .WithSummary("Sessions of the app by browser, operating system, country and city")
+            .WithTags("Sessions");
+        return group;
+    }
+
+    public sealed record NamedCount(string Name, int Count);
+
+    public sealed record CountryCount(string Code, int Count);
+
+    public sealed record CityCount(string City, double Latitude, double Longitude, int Count);
+
+    public sealed record SessionsSummary(
+        IReadOnlyList<NamedCount> Browsers,
+        IReadOnlyList<NamedCount> Os,
+        IReadOnlyList<CountryCount> Countries,
+        IReadOnlyList<CityCount> Cities);
+
+    // One statement: the app's sessions are read once (a CTE used four times is materialized), each reduced
+    // to the few values the lists need, then grouped per list and returned as rows tagged by kind, already in
+    // response order (count descending, then name in ordinal order).
+    // Only object-valued platform/geo_ip are read; '->' on anything else yields NULL, never an error.
+    // Coordinates may be JSON numbers or numeric strings; the jsonpath .double() in silent mode converts
+    // both and turns anything else (text, NaN, out of range, arrays in strict mode) into NULL instead of an
+    // error.
+    private const string Sql = """
+        WITH session_values AS (
+            SELECT s.id,
+                   s.created_at,
+                   jsonb_typeof(s.platform) = 'object' AND s.platform <> '{}'::jsonb AS has_platform,
+                   CASE WHEN jsonb_typeof(s.platform -> 'browser' -> 'name') = 'string'
+                        THEN nullif(s.platform -> 'browser' ->> 'name', '') END AS browser,
+                   CASE WHEN jsonb_typeof(s.platform -> 'os' -> 'name') = 'string'
+                        THEN nullif(s.platform -> 'os' ->> 'name', '') END AS os,
+                   CASE WHEN jsonb_typeof(g.geo_ip -> 'country_code') = 'string'
+                        THEN nullif(g.geo_ip ->> 'country_code', '') END AS country,
+                   g.city,
+                   CASE WHEN g.city IS NOT NULL
+                        THEN jsonb_path_query_first(g.geo_ip, 'strict $.latitude.double()', silent => true)::float8
+                   END AS latitude,
+                   CASE WHEN g.city IS NOT NULL
+                        THEN jsonb_path_query_first(g.geo_ip, 'strict $.longitude.double()', silent => true)::float8
+                   END AS longitude
+            FROM app_session s
+            JOIN conference f ON f.id = s.conference_id
+            CROSS JOIN LATERAL (
+                SELECT geo_ip,
+                       CASE WHEN jsonb_typeof(geo_ip -> 'city') = 'string' THEN nullif(geo_ip ->> 'city', '') END AS city
+                FROM (SELECT CASE WHEN jsonb_typeof(s.geo_ip) = 'object' THEN s.geo_ip END AS geo_ip) o
+            ) g
+            WHERE f.app_id = @app_id
+              AND s.is_active
+              AND s.created_at >= coalesce(@from, '-infinity')
+              AND s.created_at < coalesce(@until, 'infinity')
+        ),
+        listed AS (
+            SELECT 1 AS kind, coalesce(browser, 'Unknown') AS name, count(*)::int AS count,
+                   NULL::float8 AS latitude, NULL::float8 AS longitude
+            FROM session_values WHERE has_platform GROUP BY 2
+            UNION ALL
+            SELECT 2, coalesce(os, 'Unknown'), count(*)::int, NULL, NULL
+            FROM session_values WHERE has_platform GROUP BY 2
+            UNION ALL
+            SELECT 3, country, count(*)::int, NULL, NULL
+            FROM session_values WHERE country IS NOT NULL GROUP BY 2
+            UNION ALL
+            -- A city's coordinates are those of its earliest counted session.
+            SELECT 4, city, count(*)::int,
+                   (array_agg(latitude ORDER BY created_at, id))[1],
+                   (array_agg(longitude ORDER BY created_at, id))[1]
+            FROM session_values
+            WHERE city IS NOT NULL AND latitude IS NOT NULL AND longitude IS NOT NULL
+              AND NOT (latitude = 0 AND longitude = 0)
+            GROUP BY 2
+        )
+        SELECT kind, name, count, latitude, longitude
+        FROM listed
+        ORDER BY kind, count DESC, name COLLATE "C"
+        """;
+
+    private sealed record ListRow(
+        [property: Column("kind")] int Kind,
+        [property: Column("name")] string Name,
+        [property: Column("count")] int Count,
+        [property: Column("latitude")] double? Latitude,
+        [property: Column("longitude")] double? Longitude);
+
+    private static async Task<Ok<SessionsSummary>> GetSummary(SummaryQuery query, PeerMetricsDbContext db, CancellationToken ct)
+    {
+        var rows = await db.Database.SqlQueryRaw<ListRow>(Sql, SummarySqlParameters.For(query)).ToListAsync(ct);
+
+        // The rows arrive in response order; only the split by kind is left.
+        IEnumerable<ListRow> Of(int kind) => rows.Where(row => row.Kind == kind);
+        return TypedResults.Ok(new SessionsSummary(
+            Of(1).Select(row => new NamedCount(row.Name, row.Count)).ToList(),
+            Of(2).Select(row => new NamedCount(row.Name, row.Count)).ToList(),
+            Of(3).Select(row => new CountryCount(row.Name, row.Count)).ToList(),
+            Of(4).Select(row => new CityCount(row.Name, row.Latitude!.Value, row.Longitude!.Value, row.Count)).ToList()));
+    }
 }
