@@ -51,8 +51,9 @@ internal static class Extensions
         var binaries = LocalInfrastructure.FindBinaries(builder.Configuration);
         if (binaries.Missing.Count > 0)
         {
+            var why = mode == InfrastructureMode.Local ? "" : "no container runtime (docker/podman) answered and ";
             return Fail(
-                $"PeerMetrics needs Postgres and Redis, and found no container runtime (docker/podman) and no {string.Join(" or ", binaries.Missing)} binary. " +
+                $"PeerMetrics needs Postgres and Redis: {why}no {string.Join(" or ", binaries.Missing)} binary was found. " +
                 "Install them with `apt-get install -y postgresql redis-server` (or run .ci/install-deps), or start Docker/Podman.");
         }
 
