@@ -124,6 +124,7 @@ internal static class LocalInfrastructure
     {
         if (File.Exists(Path.Combine(clusterDirectory, "PG_VERSION")))
         {
+            RemoveStaleLockFile(clusterDirectory, logger);
             return;
         }
 
@@ -142,6 +143,36 @@ internal static class LocalInfrastructure
         var (initdb, prefix) = AsPostgresUser(Path.Combine(binDirectory, "initdb"));
         await RunAsync(initdb, [.. prefix,
             "-D", clusterDirectory, "-U", PostgresUser, "--auth=trust", "-E", "UTF8", "--locale=C"], logger, cancellationToken);
+    }
+
+    /// <summary>
+    /// A stop that does not wait for Postgres' shutdown leaves postmaster.pid behind. Postgres itself ignores it
+    /// unless its PID now belongs to another process, so remove it when that PID is not a running postgres.
+    /// </summary>
+    private static void RemoveStaleLockFile(string clusterDirectory, ILogger logger)
+    {
+        var lockFile = Path.Combine(clusterDirectory, "postmaster.pid");
+        string? firstLine;
+        try
+        {
+            firstLine = File.ReadLines(lockFile).FirstOrDefault();
+        }
+        catch (IOException)
+        {
+            return;
+        }
+        if (!int.TryParse(firstLine, out var pid))
+        {
+            return;
+        }
+
+        var command = $"/proc/{pid}/comm";
+        var running = File.Exists(command) && File.ReadAllText(command).Trim() == "postgres";
+        if (!running)
+        {
+            logger.LogInformation("Removing the lock file of a Postgres (pid {Pid}) that is no longer running", pid);
+            File.Delete(lockFile);
+        }
     }
 
     private static async Task CreateDatabaseIfMissingAsync(ReferenceExpression serverConnection, string databaseName,
