@@ -18,12 +18,16 @@ public static class PeerMetricsApi
 
     public static IEndpointRouteBuilder MapPeerMetricsApi(this IEndpointRouteBuilder app)
     {
-        var v1 = app.MapGroup("/v1").RequireAuthorization(AuthExtensions.DashboardPolicy);
+        var v1 = app.MapGroup("/v1").RequireAuthorization(AuthExtensions.DashboardPolicy)
+            .ProducesProblem(StatusCodes.Status401Unauthorized);
 
         // Validation and the tenant check run first, so nothing below (the cache included) sees a bad or
         // foreign request.
         var summaries = v1.MapGroup(string.Empty)
-            .AddEndpointFilter<SummaryQueryFilter>();
+            .AddEndpointFilter<SummaryQueryFilter>()
+            // The filter's answers, so the OpenAPI document lists them for every summary.
+            .ProducesProblem(StatusCodes.Status400BadRequest)
+            .ProducesProblem(StatusCodes.Status404NotFound);
         summaries.MapConferencesSummaries();
         summaries.MapIssuesSummaries();
         summaries.MapConnectionsSummaries();

@@ -39,7 +39,9 @@ public static class ConferenceListApi
         group.MapGet("/conferences", ListConferences)
             .WithName("conferences.list")
             .WithSummary("The conferences behind a chart bar, oldest first; paginated when limit or offset is given.")
-            .WithTags("Conferences");
+            .WithTags("Conferences")
+            .ProducesProblem(StatusCodes.Status400BadRequest)
+            .ProducesProblem(StatusCodes.Status404NotFound);
         return group;
     }
 
