@@ -20,13 +20,17 @@ public static class PeerMetricsApi
 
     public static IEndpointRouteBuilder MapPeerMetricsApi(this IEndpointRouteBuilder app)
     {
-        var v1 = app.MapGroup("/v1");
+        var v1 = app.MapGroup("/v1")
+            .ProducesProblem(StatusCodes.Status401Unauthorized);
 
         // Validation and the tenant check run first, so nothing below (the cache included) sees a bad or
         // foreign request.
         var summaries = v1.MapGroup(string.Empty)
             .RequireAuthorization(AuthExtensions.SummaryPolicy)
             .AddEndpointFilter<SummaryQueryFilter>()
+            // The filter's answers, so the OpenAPI document lists them for every summary.
+            .ProducesProblem(StatusCodes.Status400BadRequest)
+            .ProducesProblem(StatusCodes.Status404NotFound)
             .CacheSummaries();
         summaries.MapConferencesSummaries();
         summaries.MapIssuesSummaries();

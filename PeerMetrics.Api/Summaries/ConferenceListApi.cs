@@ -39,7 +39,9 @@ public static class ConferenceListApi
         group.MapGet("/conferences", ListConferences)
             .WithName("conferences.list")
             .WithSummary("The conferences behind a chart bar, oldest first; paginated when limit or offset is given.")
-            .WithTags("Conferences");
+            .WithTags("Conferences")
+            .ProducesProblem(StatusCodes.Status400BadRequest)
+            .ProducesProblem(StatusCodes.Status404NotFound);
         return group;
     }
 
@@ -63,28 +65,17 @@ public static class ConferenceListApi
 
     public sealed record ConferencePageBody(IReadOnlyList<ConferenceRow> Results, long Count);
 
-    // One statement: the matching conferences once each (EXISTS, never a join that multiplies them), their
+    // One statement: the matching conferences once each (IN/EXISTS, never a join that multiplies them), their
     // count, and the requested page with its per-row facts. The outer LEFT JOIN keeps the count row when the
-    // page is empty. NULL parameters disable their filter; Npgsql sends an unnamed statement, so Postgres
-    // plans with the actual values and drops those branches.
+    // page is empty. Only the filters given are spliced in (fixed fragments, values always parameters):
+    // "@x IS NULL OR …" hides semi-joins from the planner, and its bad estimates even trigger JIT.
     private const string ListSql = """
         WITH matched AS (
             SELECT c.id, c.created_at
             FROM conference c
             WHERE c.is_active
               AND c.app_id IN (SELECT a.id FROM app a WHERE a.organization_id = @org AND a.is_active)
-              AND (@app IS NULL OR c.app_id = @app)
-              AND (@participant IS NULL OR EXISTS (
-                      SELECT 1 FROM participant_conferences pc
-                      WHERE pc.conference_id = c.id AND pc.participant_id = @participant))
-              AND c.created_at > coalesce(@gt, '-infinity') AND c.created_at >= coalesce(@gte, '-infinity')
-              AND c.created_at < coalesce(@lt, 'infinity') AND c.created_at <= coalesce(@lte, 'infinity')
-              AND (@duration_gte IS NULL OR c.duration >= @duration_gte)
-              AND (@duration_lt IS NULL OR c.duration < @duration_lt)
-              AND (@issue_code IS NULL OR EXISTS (
-                      SELECT 1 FROM app_issue i
-                      WHERE i.conference_id = c.id AND i.is_active AND i.code = @issue_code))
-              AND (@ids IS NULL OR c.id = ANY (@ids))
+              /*filters*/
         ), page AS (
             SELECT m.id FROM matched m ORDER BY m.created_at, m.id LIMIT @limit OFFSET @offset
         )
@@ -93,19 +84,55 @@ public static class ConferenceListApi
                c.conference_info::text AS "ConferenceInfo", c.start_time AS "StartTime", c.call_start AS "CallStart",
                c.end_time AS "EndTime", c.ongoing AS "Ongoing", c.duration AS "Duration", c.app_id AS "App",
                c.created_at AS "CreatedAt",
-               EXISTS (SELECT 1 FROM app_issue i WHERE i.conference_id = c.id AND i.is_active AND i.type = 'e') AS "HasErrors",
-               EXISTS (SELECT 1 FROM app_issue i WHERE i.conference_id = c.id AND i.is_active AND i.type = 'w') AS "HasWarnings",
-               (SELECT count(*)::int
-                FROM participant_conferences pc
-                JOIN participant p ON p.id = pc.participant_id
-                WHERE pc.conference_id = c.id AND p.is_active AND NOT p.is_sfu
-                  AND EXISTS (SELECT 1 FROM app_session s
-                              WHERE s.conference_id = c.id AND s.participant_id = pc.participant_id)) AS "ParticipantsCount"
+               coalesce(issues.has_errors, false) AS "HasErrors",
+               coalesce(issues.has_warnings, false) AS "HasWarnings",
+               present.participants AS "ParticipantsCount"
         FROM (SELECT count(*) AS count FROM matched) total
         LEFT JOIN page ON true
         LEFT JOIN conference c ON c.id = page.id
+        -- Per page row only (lateral: always an index lookup per row, never a scan of all issues).
+        LEFT JOIN LATERAL (
+            SELECT bool_or(i.type = 'e') AS has_errors, bool_or(i.type = 'w') AS has_warnings
+            FROM app_issue i
+            WHERE i.conference_id = c.id AND i.is_active
+        ) issues ON true
+        LEFT JOIN LATERAL (
+            SELECT count(*)::int AS participants
+            FROM participant_conferences pc
+            JOIN participant p ON p.id = pc.participant_id
+            WHERE pc.conference_id = c.id AND p.is_active AND NOT p.is_sfu
+              AND EXISTS (SELECT 1 FROM app_session s
+                          WHERE s.conference_id = c.id AND s.participant_id = pc.participant_id)
+        ) present ON true
         ORDER BY c.created_at, c.id
         """;
+
+    private static string BuildSql(ListFilter filter)
+    {
+        var conditions = new List<string>();
+        void When(bool given, string condition)
+        {
+            if (given)
+            {
+                conditions.Add(condition);
+            }
+        }
+
+        When(filter.AppId is not null, "c.app_id = @app");
+        When(filter.ParticipantId is not null,
+            "c.id IN (SELECT pc.conference_id FROM participant_conferences pc WHERE pc.participant_id = @participant)");
+        When(filter.CreatedAtGt is not null, "c.created_at > @gt");
+        When(filter.CreatedAtGte is not null, "c.created_at >= @gte");
+        When(filter.CreatedAtLt is not null, "c.created_at < @lt");
+        When(filter.CreatedAtLte is not null, "c.created_at <= @lte");
+        When(filter.DurationGte is not null, "c.duration >= @duration_gte");
+        When(filter.DurationLt is not null, "c.duration < @duration_lt");
+        When(filter.IssueCode is not null,
+            "EXISTS (SELECT 1 FROM app_issue i WHERE i.conference_id = c.id AND i.is_active AND i.code = @issue_code)");
+        When(filter.ConferenceIds is not null, "c.id = ANY (@ids)");
+        return ListSql.Replace("/*filters*/", string.Concat(conditions.Select(condition => "AND " + condition + "\n              ")),
+            StringComparison.Ordinal);
+    }
 
     private static async Task<Results<Ok<ConferenceListBody>, Ok<ConferencePageBody>, ProblemHttpResult>> ListConferences(
         HttpContext http, AppDirectory apps, PeerMetricsDbContext db, CancellationToken ct)
@@ -141,7 +168,7 @@ public static class ConferenceListApi
             SqlParameters.Integer("limit", filter.Page?.Limit),
             SqlParameters.Integer("offset", filter.Page?.Offset ?? 0),
         ];
-        var rows = await db.Database.SqlQueryRaw<ListRow>(ListSql, parameters).ToListAsync(ct);
+        var rows = await db.Database.SqlQueryRaw<ListRow>(BuildSql(filter), parameters).ToListAsync(ct);
 
         var conferences = rows.Where(row => row.Id is not null).Select(ToConference).ToList();
         return filter.Page is null

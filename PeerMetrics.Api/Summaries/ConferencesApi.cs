@@ -37,27 +37,31 @@ public static class ConferencesApi
     public sealed record ParticipantCountBody(IReadOnlyList<ParticipantCount> Data, long TotalConferences);
 
     // The window selects conferences; every active issue of a selected conference decides its status,
-    // whenever the issue was created. Ongoing wins over any issue. The lateral aggregate runs once per
-    // conference on the partial index of active issues (index-only), and each status is tested once.
+    // whenever the issue was created. Ongoing wins over any issue. Set-based (the issues of the selected
+    // conferences aggregated once) so Postgres can hash-join a big app and nested-loop a small one.
     private const string StatusByDaySql = """
-        SELECT to_char(c.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD') AS "Date",
-               count(*) FILTER (WHERE NOT c.ongoing AND NOT coalesce(s.has_error, false)
-                                AND NOT coalesce(s.has_warning, false))                   AS "Success",
-               count(*) FILTER (WHERE NOT c.ongoing AND NOT coalesce(s.has_error, false)
-                                AND s.has_warning)                                        AS "Warning",
-               count(*) FILTER (WHERE NOT c.ongoing AND s.has_error)                      AS "Error",
-               count(*) FILTER (WHERE c.ongoing)                                          AS "Ongoing",
-               count(*)                                                                   AS "Total"
-        FROM conference c
-        LEFT JOIN LATERAL (
-            SELECT bool_or(i.type = 'e') AS has_error, bool_or(i.type = 'w') AS has_warning
+        WITH selected AS (
+            SELECT c.id, c.ongoing, (c.created_at AT TIME ZONE 'UTC')::date AS day
+            FROM conference c
+            WHERE c.app_id = @app AND c.is_active
+              AND c.created_at >= coalesce(@from, '-infinity') AND c.created_at < coalesce(@until, 'infinity')
+        ), severity AS (
+            SELECT i.conference_id, bool_or(i.type = 'e') AS has_error
             FROM app_issue i
-            WHERE i.conference_id = c.id AND i.is_active
-        ) s ON true
-        WHERE c.app_id = @app AND c.is_active
-          AND c.created_at >= coalesce(@from, '-infinity') AND c.created_at < coalesce(@until, 'infinity')
-        GROUP BY 1
-        ORDER BY 1
+            JOIN selected ON selected.id = i.conference_id
+            WHERE i.is_active AND i.type IN ('e', 'w')
+            GROUP BY i.conference_id
+        )
+        SELECT to_char(selected.day, 'YYYY-MM-DD')                                     AS "Date",
+               count(*) FILTER (WHERE NOT selected.ongoing AND severity.conference_id IS NULL) AS "Success",
+               count(*) FILTER (WHERE NOT selected.ongoing AND NOT severity.has_error)  AS "Warning",
+               count(*) FILTER (WHERE NOT selected.ongoing AND severity.has_error)     AS "Error",
+               count(*) FILTER (WHERE selected.ongoing)                                AS "Ongoing",
+               count(*)                                                                AS "Total"
+        FROM selected
+        LEFT JOIN severity ON severity.conference_id = selected.id
+        GROUP BY selected.day
+        ORDER BY selected.day
         """;
 
     // width_bucket against the buckets' lower bounds gives the 1-based bucket of each duration.
@@ -71,19 +75,26 @@ public static class ConferencesApi
 
     // A participant is present in a conference when linked to it, active, not an SFU, and with at least one
     // session in that conference (the session's own is_active is not checked, as in the reference).
+    // Conferences nobody attended count under 0.
     private const string ParticipantCountsSql = """
-        SELECT present.participants AS "Participants", count(*) AS "Conferences"
-        FROM conference c
-        CROSS JOIN LATERAL (
-            SELECT count(*)::int AS participants
+        WITH selected AS (
+            SELECT c.id
+            FROM conference c
+            WHERE c.app_id = @app AND c.is_active
+              AND c.created_at >= coalesce(@from, '-infinity') AND c.created_at < coalesce(@until, 'infinity')
+        ), present AS (
+            SELECT pc.conference_id, count(*) AS participants
             FROM participant_conferences pc
+            JOIN selected ON selected.id = pc.conference_id
             JOIN participant p ON p.id = pc.participant_id
-            WHERE pc.conference_id = c.id AND p.is_active AND NOT p.is_sfu
+            WHERE p.is_active AND NOT p.is_sfu
               AND EXISTS (SELECT 1 FROM app_session s
-                          WHERE s.conference_id = c.id AND s.participant_id = pc.participant_id)
-        ) present
-        WHERE c.app_id = @app AND c.is_active
-          AND c.created_at >= coalesce(@from, '-infinity') AND c.created_at < coalesce(@until, 'infinity')
+                          WHERE s.conference_id = pc.conference_id AND s.participant_id = pc.participant_id)
+            GROUP BY pc.conference_id
+        )
+        SELECT coalesce(present.participants, 0)::int AS "Participants", count(*) AS "Conferences"
+        FROM selected
+        LEFT JOIN present ON present.conference_id = selected.id
         GROUP BY 1
         ORDER BY 1
         """;

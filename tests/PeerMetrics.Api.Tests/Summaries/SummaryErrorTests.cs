@@ -47,4 +47,20 @@ public sealed class SummaryErrorTests(InfrastructureFixture infrastructure)
 
         await AssertProblemAsync(anonymous, $"/v1/conferences?appId={s.App.Id}", HttpStatusCode.Unauthorized, "unauthorized");
     }
+
+    [Fact]
+    public async Task OpenApi_document_names_the_routes_and_their_problems()
+    {
+        await using var s = await SummaryScenario.StartAsync(infrastructure);
+
+        var document = System.Text.Json.Nodes.JsonNode.Parse(await s.GetOkAsync("/openapi/v1.json"))!;
+
+        var list = document["paths"]!["/v1/conferences"]!["get"]!;
+        Assert.Equal("conferences.list", list["operationId"]!.GetValue<string>());
+        Assert.NotNull(list["responses"]!["400"]);
+        Assert.NotNull(list["responses"]!["404"]);
+        var summary = document["paths"]!["/v1/conferences/duration-summary"]!["get"]!;
+        Assert.Equal("conferences.duration_summary", summary["operationId"]!.GetValue<string>());
+        Assert.NotNull(summary["responses"]!["404"]);
+    }
 }

@@ -1,0 +1,148 @@
+using System.Diagnostics;
+using System.Globalization;
+using Microsoft.Extensions.Configuration;
+
+namespace PeerMetrics.AppHost;
+
+/// <summary>How Postgres and Redis are provided; <c>Infrastructure:Mode</c> in configuration.</summary>
+internal enum InfrastructureMode
+{
+    /// <summary>Containers when a container runtime answers, otherwise local processes.</summary>
+    Auto,
+    Containers,
+    Local,
+}
+
+internal static class Extensions
+{
+    public const string DatabaseName = "peermetrics";
+    public const string CacheName = "cache";
+
+    /// <summary>
+    /// Adds Postgres (database connection <c>peermetrics</c>) and Redis (connection <c>cache</c>), as containers or
+    /// as local processes. Returns false, after printing what to install, when neither is possible: a missing
+    /// prerequisite is a message for the developer, not a stack trace.
+    /// </summary>
+    public static bool TryAddInfrastructure(this IDistributedApplicationBuilder builder,
+        out IResourceBuilder<IResourceWithConnectionString> database,
+        out IResourceBuilder<IResourceWithConnectionString> cache)
+    {
+        database = null!;
+        cache = null!;
+
+        var mode = ReadMode(builder.Configuration);
+        if (mode is null)
+        {
+            return Fail($"Infrastructure:Mode must be auto, containers or local (got '{builder.Configuration["Infrastructure:Mode"]}').");
+        }
+
+        // Publishing produces container manifests; local processes only make sense for a run on this machine.
+        var useContainers = mode == InfrastructureMode.Containers
+            || builder.ExecutionContext.IsPublishMode
+            || (mode == InfrastructureMode.Auto && ContainerRuntimeAnswers());
+
+        if (useContainers)
+        {
+            database = builder.AddPostgres("postgres").WithDataVolume().AddDatabase(DatabaseName).AsConnectionString(builder);
+            cache = builder.AddRedis(CacheName).AsConnectionString(builder);
+            return true;
+        }
+
+        var binaries = LocalInfrastructure.FindBinaries(builder.Configuration);
+        if (binaries.Missing.Count > 0)
+        {
+            var why = mode == InfrastructureMode.Local ? "" : "no container runtime (docker/podman) answered and ";
+            return Fail(
+                $"PeerMetrics needs Postgres and Redis: {why}no {string.Join(" or ", binaries.Missing)} binary was found. " +
+                "Install them with `apt-get install -y postgresql redis-server` (or run .ci/install-deps), or start Docker/Podman.");
+        }
+
+        var dataDirectory = LocalInfrastructure.DataDirectory(builder);
+        database = builder.AddLocalPostgres("postgres", DatabaseName, binaries.PostgresBin!, dataDirectory);
+        cache = builder.AddLocalRedis("redis", CacheName, binaries.RedisServer!);
+        return true;
+    }
+
+    /// <summary>
+    /// The HS256 key shared by the Api (validates) and the Prewarmer (mints its refresh token). Generated on first
+    /// run and kept in the AppHost's user secrets, so tokens stay valid across restarts; set
+    /// <c>Parameters:jwt-signing-key</c> to choose it.
+    /// </summary>
+    public static IResourceBuilder<ParameterResource> AddJwtSigningKey(this IDistributedApplicationBuilder builder, string name) =>
+        builder.AddParameter(name, new GenerateParameterDefault { MinLength = 48, Special = false }, secret: true, persist: true);
+
+    /// <summary>A fresh start comes with demo data; its size is <c>Database:DemoDataScale</c> of the AppHost.</summary>
+    public static IResourceBuilder<ProjectResource> WithDemoData(this IResourceBuilder<ProjectResource> api, IConfiguration configuration)
+    {
+        var scale = configuration.GetValue("Database:DemoDataScale", 0.1);
+        return api
+            .WithEnvironment("Database__SeedDemoData", "true")
+            .WithEnvironment("Database__DemoDataScale", scale.ToString(CultureInfo.InvariantCulture));
+    }
+
+    private static InfrastructureMode? ReadMode(IConfiguration configuration) =>
+        configuration["Infrastructure:Mode"] switch
+        {
+            null or "" => InfrastructureMode.Auto,
+            var value when Enum.TryParse<InfrastructureMode>(value, ignoreCase: true, out var mode) => mode,
+            _ => null,
+        };
+
+    internal static IResourceBuilder<IResourceWithConnectionString> AsConnectionString<T>(this IResourceBuilder<T> resource,
+        IDistributedApplicationBuilder builder) where T : IResourceWithConnectionString =>
+        builder.CreateResourceBuilder<IResourceWithConnectionString>(resource.Resource);
+
+    /// <summary>
+    /// A runtime "answers" when its CLI can reach its daemon within a few seconds. A client without a daemon (as on
+    /// CI machines) fails fast, and a hung daemon must not hold up the start.
+    /// </summary>
+    private static bool ContainerRuntimeAnswers()
+    {
+        var preferred = Environment.GetEnvironmentVariable("ASPIRE_CONTAINER_RUNTIME");
+        string[] runtimes = string.IsNullOrEmpty(preferred) ? ["docker", "podman"] : [preferred];
+        return runtimes.Any(runtime => Succeeds(runtime, ["info"], TimeSpan.FromSeconds(5)));
+    }
+
+    private static bool Succeeds(string fileName, string[] arguments, TimeSpan timeout)
+    {
+        var info = new ProcessStartInfo(fileName)
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        foreach (var argument in arguments)
+        {
+            info.ArgumentList.Add(argument);
+        }
+
+        try
+        {
+            using var process = Process.Start(info);
+            if (process is null)
+            {
+                return false;
+            }
+            // Drain the pipes so a chatty CLI cannot block on a full buffer.
+            _ = process.StandardOutput.ReadToEndAsync();
+            _ = process.StandardError.ReadToEndAsync();
+            if (!process.WaitForExit(timeout))
+            {
+                process.Kill(entireProcessTree: true);
+                return false;
+            }
+            return process.ExitCode == 0;
+        }
+        catch (System.ComponentModel.Win32Exception)
+        {
+            // Not installed.
+            return false;
+        }
+    }
+
+    private static bool Fail(string message)
+    {
+        Console.Error.WriteLine(message);
+        return false;
+    }
+}
