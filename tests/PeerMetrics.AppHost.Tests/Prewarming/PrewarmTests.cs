@@ -1,0 +1,108 @@
+using System.Net;
+using System.Text.RegularExpressions;
+using Microsoft.Extensions.DependencyInjection;
+using PeerMetrics.AppHost.Tests.Infrastructure;
+using Xunit.Abstractions;
+
+namespace PeerMetrics.AppHost.Tests.Prewarming;
+
+/// <summary>
+/// The Prewarmer as the AppHost runs it, with its defaults (a cycle every 30 s, summary TTL 60 s) against the
+/// seeded demo data: dashboards of active apps never meet a cold default window.
+/// </summary>
+[Collection(AppHostCollection.Name)]
+public sealed partial class PrewarmTests(AppHostFixture app, ITestOutputHelper output) : IDisposable
+{
+    private static readonly TimeSpan SoakDuration = TimeSpan.FromSeconds(150);
+    private static readonly TimeSpan SoakStep = TimeSpan.FromSeconds(3);
+
+    private readonly IDisposable _logs = app.Logs.Attach(output);
+
+    [Fact]
+    public async Task After_start_up_the_first_dashboard_request_of_every_active_app_is_a_hit_for_all_eight()
+    {
+        await WaitForWarmCycleAsync();
+        var apps = await DemoTenants.ActiveAppsAsync(app);
+        Assert.NotEmpty(apps);
+
+        foreach (var (appId, organizationId) in apps)
+        {
+            using var dashboard = DemoTenants.DashboardClient(app, organizationId);
+            foreach (var route in DemoTenants.SummaryRoutes)
+            {
+                Assert.Equal("HIT", await CacheHeaderOf(dashboard, DemoTenants.DefaultWindowUrl(route, appId)));
+            }
+        }
+    }
+
+    [Fact]
+    public async Task A_soak_across_minute_boundaries_never_meets_a_miss()
+    {
+        await WaitForWarmCycleAsync();
+        var apps = await DemoTenants.ActiveAppsAsync(app);
+        var clients = apps.ToDictionary(a => a.AppId, a => DemoTenants.DashboardClient(app, a.OrganizationId));
+        var results = new Dictionary<string, int>();
+        var misses = new List<string>();
+        var started = DateTime.UtcNow;
+
+        try
+        {
+            while (DateTime.UtcNow - started < SoakDuration)
+            {
+                foreach (var (appId, client) in clients)
+                {
+                    foreach (var route in DemoTenants.SummaryRoutes)
+                    {
+                        var url = DemoTenants.DefaultWindowUrl(route, appId);
+                        var result = await CacheHeaderOf(client, url) ?? "none";
+                        results[result] = results.GetValueOrDefault(result) + 1;
+                        if (result != "HIT")
+                        {
+                            misses.Add($"{DateTime.UtcNow:HH:mm:ss.fff} {result} {url}");
+                        }
+                    }
+                }
+                await Task.Delay(SoakStep);
+            }
+        }
+        finally
+        {
+            foreach (var client in clients.Values)
+            {
+                client.Dispose();
+            }
+        }
+
+        var minutes = (int)(DateTime.UtcNow.Ticks / TimeSpan.TicksPerMinute - started.Ticks / TimeSpan.TicksPerMinute);
+        output.WriteLine($"{apps.Count} apps, {minutes} minute boundaries crossed: {string.Join(", ", results.Select(r => $"{r.Key} {r.Value}"))}");
+        Assert.True(minutes >= 2, "the soak must cross at least two minute boundaries");
+        Assert.Empty(misses);
+    }
+
+    /// <summary>Waits for the Prewarmer's log line of a cycle that warmed at least one app.</summary>
+    private async Task WaitForWarmCycleAsync()
+    {
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(90));
+        var logs = app.App.Services.GetRequiredService<ResourceLoggerService>();
+        await foreach (var batch in logs.WatchAsync(AppHostFixture.Prewarmer).WithCancellation(timeout.Token))
+        {
+            if (batch.Select(line => CycleLine().Match(line.Content)).FirstOrDefault(m => m.Success) is { } cycle)
+            {
+                output.WriteLine($"Prewarmer: {cycle.Value}");
+                return;
+            }
+        }
+    }
+
+    private static async Task<string?> CacheHeaderOf(HttpClient client, string url)
+    {
+        using var response = await client.GetAsync(url);
+        Assert.True(response.StatusCode == HttpStatusCode.OK, $"{url}: {(int)response.StatusCode}");
+        return response.Headers.TryGetValues("X-Cache", out var values) ? values.Single() : null;
+    }
+
+    public void Dispose() => _logs.Dispose();
+
+    [GeneratedRegex(@"Warmed \d+ summary entries across [1-9]\d* apps \(\d+ failed\) in \d+ ms")]
+    private static partial Regex CycleLine();
+}
