@@ -13,6 +13,12 @@ public sealed record SummaryQuery(Guid OrganizationId, Guid AppId, TimeWindow Wi
 
     internal static SummaryQuery? From(HttpContext context) => context.Items[ItemKey] as SummaryQuery;
 
+    // Minimal APIs bind parameters BEFORE endpoint filters run, so at binding time the filter has not
+    // validated anything yet. Binding must not fail (that would be a bare 400, or an exception under
+    // ThrowOnBadRequest in Development): it yields this placeholder, which SummaryQueryFilter replaces with
+    // the validated query. Without the filter a handler would only see an app that owns no rows.
+    internal static readonly SummaryQuery Unvalidated = new(Guid.Empty, Guid.Empty, TimeWindow.Unbounded);
+
     /// <summary>Minimal-API binding: handlers declare a <see cref="SummaryQuery"/> parameter.</summary>
-    public static ValueTask<SummaryQuery?> BindAsync(HttpContext context) => ValueTask.FromResult(From(context));
+    public static ValueTask<SummaryQuery?> BindAsync(HttpContext context) => ValueTask.FromResult<SummaryQuery?>(From(context) ?? Unvalidated);
 }

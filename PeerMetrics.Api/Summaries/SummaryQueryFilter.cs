@@ -27,7 +27,16 @@ public sealed class SummaryQueryFilter(AppDirectory apps) : IEndpointFilter
             return ApiProblems.AppNotFoundResult();
         }
 
-        new SummaryQuery(organizationId.Value, appId, window).Attach(http);
+        var query = new SummaryQuery(organizationId.Value, appId, window);
+        query.Attach(http);
+        // Handlers were bound before this filter ran (see SummaryQuery.Unvalidated): hand them the real query.
+        for (var i = 0; i < context.Arguments.Count; i++)
+        {
+            if (context.Arguments[i] is SummaryQuery)
+            {
+                context.Arguments[i] = query;
+            }
+        }
         return await next(context);
     }
 }
