@@ -61,6 +61,7 @@ public static class ConnectionsApi
         return TypedResults.Ok(new ConnectionsSummary([new("Direct", counts.Direct), new("Relayed", counts.Relayed)]));
     }
 
+    // No braces in these statements: EF formats raw SQL with string.Format when it has parameters.
     // The first negotiation of each connection, when it reached "connected" (a "stable" renegotiation or a
     // failed attempt has no meaningful setup time). Its times are text written by Python; they are parsed
     // by SummarySqlTime.Instant, which never raises, so one malformed value skips its connection only.
@@ -95,7 +96,7 @@ public static class ConnectionsApi
             -- Exact microsecond difference, no rounding: 249.999 ms is still "< 250 ms".
             SELECT conference_id,
                    width_bucket(extract(epoch FROM end_at - start_at) * 1000,
-                                '{250,500,750,1000,1500,2000,2500,3000,4000,5000}'::numeric[]) AS bucket
+                                ARRAY[250, 500, 750, 1000, 1500, 2000, 2500, 3000, 4000, 5000]::numeric[]) AS bucket
             FROM timed
             WHERE end_at >= start_at
         )

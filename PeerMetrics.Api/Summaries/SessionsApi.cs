@@ -35,12 +35,12 @@ public static class SessionsApi
     // Only object-valued platform/geo_ip are read; '->' on anything else yields NULL, never an error.
     // Coordinates may be JSON numbers or numeric strings; the jsonpath .double() in silent mode converts
     // both and turns anything else (text, NaN, out of range, arrays in strict mode) into NULL instead of an
-    // error.
+    // error. No braces in the statement ('{}' is jsonb_build_object()): EF formats raw SQL with string.Format.
     private const string Sql = """
         WITH session_values AS (
             SELECT s.id,
                    s.created_at,
-                   jsonb_typeof(s.platform) = 'object' AND s.platform <> '{}'::jsonb AS has_platform,
+                   jsonb_typeof(s.platform) = 'object' AND s.platform <> jsonb_build_object() AS has_platform,
                    CASE WHEN jsonb_typeof(s.platform -> 'browser' -> 'name') = 'string'
                         THEN nullif(s.platform -> 'browser' ->> 'name', '') END AS browser,
                    CASE WHEN jsonb_typeof(s.platform -> 'os' -> 'name') = 'string'
