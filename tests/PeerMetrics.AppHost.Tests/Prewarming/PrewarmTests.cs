@@ -83,8 +83,10 @@ public sealed partial class PrewarmTests(AppHostFixture app, ITestOutputHelper o
     private async Task WaitForWarmCycleAsync()
     {
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(90));
+        // Logs are kept per resource instance (e.g. prewarmer-abcd1234), not per resource name.
+        Assert.True(app.App.ResourceNotifications.TryGetCurrentState(AppHostFixture.Prewarmer, out var prewarmer));
         var logs = app.App.Services.GetRequiredService<ResourceLoggerService>();
-        await foreach (var batch in logs.WatchAsync(AppHostFixture.Prewarmer).WithCancellation(timeout.Token))
+        await foreach (var batch in logs.WatchAsync(prewarmer.ResourceId).WithCancellation(timeout.Token))
         {
             if (batch.Select(line => CycleLine().Match(line.Content)).FirstOrDefault(m => m.Success) is { } cycle)
             {
