@@ -163,14 +163,20 @@ public sealed class DemoDataGenerator
         Math.Max(1, (int)Math.Round(plan.ConferencesAtScale1 * scale, MidpointRounding.AwayFromZero));
 
     /// <summary>
-    /// Organizations first, then conferences with everything that hangs off them, app by app, and the apps
-    /// last (their <c>durations_days</c> totals are only known at the end; the foreign keys are deferred).
+    /// Organizations and apps first, then conferences with everything that hangs off them, app by app, each
+    /// parent before its children. The apps' <c>durations_days</c> totals are only known once the last chunk
+    /// has been produced: they are then set on <see cref="Apps"/>, and the writer stores them afterwards.
     /// </summary>
     public IEnumerable<DemoChunk> Generate()
     {
         _sequence.Clear();
         var chunk = new DemoChunk();
         chunk.Organizations.AddRange(Organizations);
+        chunk.Apps.AddRange(Apps);
+        foreach (var app in Apps)
+        {
+            app.DurationsDays = "{}";
+        }
         var inChunk = 0;
 
         for (var appIndex = 0; appIndex < AppPlans.Count; appIndex++)
@@ -190,7 +196,6 @@ public sealed class DemoDataGenerator
             app.Row.DurationsDays = DurationsDaysJson(app.DurationsByDay);
         }
 
-        chunk.Apps.AddRange(Apps);
         yield return chunk;
     }
 
