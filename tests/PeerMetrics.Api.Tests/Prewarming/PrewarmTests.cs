@@ -99,7 +99,7 @@ public sealed class PrewarmTests(InfrastructureFixture infrastructure) : IAsyncL
         PrewarmTestData.AppWithConference(data, organization, Recent);
         PrewarmTestData.AppWithConference(data, organization, Recent);
         await data.SaveAsync();
-        var settings = new Dictionary<string, string?> { ["Prewarm:Interval"] = "00:00:02", ["Prewarm:LeaseMargin"] = "00:00:01" };
+        var settings = new Dictionary<string, string?> { ["Prewarm:Interval"] = "00:00:04", ["Prewarm:LeaseMargin"] = "00:00:01" };
         await using var first = new TestPrewarmer(_api, infrastructure.Redis.ConnectionString, _leaseKey, settings);
         await using var second = new TestPrewarmer(_api, infrastructure.Redis.ConnectionString, _leaseKey, settings);
 
@@ -116,7 +116,7 @@ public sealed class PrewarmTests(InfrastructureFixture infrastructure) : IAsyncL
 
         // A holder that dies without releasing: its lease expires one interval plus the margin later.
         Assert.Equal(PrewarmAttempt.NotLeader, await standby.Runner.TryRunAsync(CancellationToken.None));
-        await Task.Delay(TimeSpan.FromSeconds(3.2));
+        await Task.Delay(TimeSpan.FromSeconds(5.2));
         Assert.Equal(PrewarmAttempt.Ran, await standby.Runner.TryRunAsync(CancellationToken.None));
         Assert.Equal(PrewarmAttempt.NotLeader, await holder.Runner.TryRunAsync(CancellationToken.None));
         Assert.Equal(3 * 2 * 16, TotalRefreshes());
