@@ -86,24 +86,23 @@ public static class SessionsApi
         """;
 
     // A coordinate as float8, or NULL when it is not a number: a JSON number, or a string holding one (App
-    // Engine headers store "37.342"). Plain decimals take a cheap path (a tiny regex, then numeric, which
-    // cannot overflow, range-checked before float8, which can); anything else (exponents, text, NaN) goes
-    // to jsonpath .double() in silent mode, which yields NULL instead of raising. 'strict' keeps arrays
-    // from being unwrapped. jsonpath is ~10x slower, so it is kept off the common path.
+    // Engine headers store "37.342"). A plain decimal shorter than 300 characters cannot overflow or
+    // underflow float8, so it is cast directly (jsonb prints numbers as plain decimals too); anything else
+    // in a string (exponents, text, NaN) goes to jsonpath .double() in silent mode, which yields NULL
+    // instead of raising ('strict' keeps arrays from being unwrapped). jsonpath is several times slower,
+    // so it stays off the common path.
     private static string Coordinate(string geoIp, string key) => $$"""
         CASE jsonb_typeof({{geoIp}} -> '{{key}}')
-            WHEN 'number' THEN {{Float8("(" + geoIp + " -> '" + key + "')::numeric")}}
+            WHEN 'number' THEN
+                CASE WHEN length({{geoIp}} ->> '{{key}}') < 300 THEN ({{geoIp}} ->> '{{key}}')::float8 END
             WHEN 'string' THEN
-                CASE WHEN {{geoIp}} ->> '{{key}}' ~ '^ *[+-]?([0-9]+[.]?[0-9]*|[.][0-9]+) *$'
-                     THEN {{Float8("(" + geoIp + " ->> '" + key + "')::numeric")}}
+                CASE WHEN length({{geoIp}} ->> '{{key}}') < 300
+                      AND {{geoIp}} ->> '{{key}}' ~ '^ *[+-]?([0-9]+[.]?[0-9]*|[.][0-9]+) *$'
+                     THEN ({{geoIp}} ->> '{{key}}')::float8
                      ELSE jsonb_path_query_first({{geoIp}}, 'strict $.{{key}}.double()', silent => true)::float8
                 END
         END
         """;
-
-    // numeric to float8 raises outside float8's range; coordinates are never near those limits.
-    private static string Float8(string numeric) =>
-        $"CASE WHEN {numeric} = 0 OR abs({numeric}) BETWEEN 1e-300 AND 1e300 THEN {numeric}::float8 END";
 
     private sealed record ListRow(
         [property: Column("kind")] int Kind,
