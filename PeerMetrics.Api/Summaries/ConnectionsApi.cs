@@ -45,7 +45,7 @@ public static class ConnectionsApi
                count(*) FILTER (WHERE c.type = 'r')::int AS relayed
         FROM app_connection c
         JOIN conference f ON f.id = c.conference_id
-        WHERE f.app_id = @app_id
+        WHERE f.app_id = @app
           AND c.is_active
           AND c.created_at >= coalesce(@from, '-infinity')
           AND c.created_at < coalesce(@until, 'infinity')
@@ -56,7 +56,7 @@ public static class ConnectionsApi
 
     private static async Task<Ok<ConnectionsSummary>> GetSummary(SummaryQuery query, PeerMetricsDbContext db, CancellationToken ct)
     {
-        var counts = await db.Database.SqlQueryRaw<TypeCounts>(SummarySql, SummarySqlParameters.For(query))
+        var counts = await db.Database.SqlQueryRaw<TypeCounts>(SummarySql, SqlParameters.ForSummary(query))
             .SingleAsync(ct);
         return TypedResults.Ok(new ConnectionsSummary([new("Direct", counts.Direct), new("Relayed", counts.Relayed)]));
     }
@@ -86,7 +86,7 @@ public static class ConnectionsApi
                        AND jsonb_typeof(c.connection_info -> 'negotiations' -> 0) = 'object'
                        AND c.connection_info -> 'negotiations' -> 0 -> 'status' = '"connected"' AS connected
             ) n
-            WHERE f.app_id = @app_id
+            WHERE f.app_id = @app
               AND c.is_active
               AND c.created_at >= coalesce(@from, '-infinity')
               AND c.created_at < coalesce(@until, 'infinity')
@@ -116,7 +116,7 @@ public static class ConnectionsApi
 
     private static async Task<Ok<SetupTimeSummary>> GetSetupTimeSummary(SummaryQuery query, PeerMetricsDbContext db, CancellationToken ct)
     {
-        var rows = (await db.Database.SqlQueryRaw<BucketRow>(SetupTimeSql, SummarySqlParameters.For(query))
+        var rows = (await db.Database.SqlQueryRaw<BucketRow>(SetupTimeSql, SqlParameters.ForSummary(query))
             .ToListAsync(ct)).ToDictionary(row => row.Bucket);
 
         // All eleven buckets, zero-filled, in contract order.

@@ -55,7 +55,7 @@ public static class SessionsApi
                        CASE WHEN jsonb_typeof(geo_ip -> 'city') = 'string' THEN nullif(geo_ip ->> 'city', '') END AS city
                 FROM (SELECT CASE WHEN jsonb_typeof(s.geo_ip) = 'object' THEN s.geo_ip END AS geo_ip) o
             ) g
-            WHERE f.app_id = @app_id
+            WHERE f.app_id = @app
               AND s.is_active
               AND s.created_at >= coalesce(@from, '-infinity')
               AND s.created_at < coalesce(@until, 'infinity')
@@ -113,7 +113,7 @@ public static class SessionsApi
 
     private static async Task<Ok<SessionsSummary>> GetSummary(SummaryQuery query, PeerMetricsDbContext db, CancellationToken ct)
     {
-        var rows = await db.Database.SqlQueryRaw<ListRow>(Sql, SummarySqlParameters.For(query)).ToListAsync(ct);
+        var rows = await db.Database.SqlQueryRaw<ListRow>(Sql, SqlParameters.ForSummary(query)).ToListAsync(ct);
 
         // The rows arrive in response order; only the split by kind is left.
         IEnumerable<ListRow> Of(int kind) => rows.Where(row => row.Kind == kind);
