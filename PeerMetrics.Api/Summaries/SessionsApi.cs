@@ -33,10 +33,8 @@ public static class SessionsApi
     // to the few values the lists need, then grouped per list and returned as rows tagged by kind, already in
     // response order (count descending, then name in ordinal order).
     // Only object-valued platform/geo_ip are read; '->' on anything else yields NULL, never an error.
-    // Coordinates may be JSON numbers or numeric strings; the jsonpath .double() in silent mode converts
-    // both and turns anything else (text, NaN, out of range, arrays in strict mode) into NULL instead of an
-    // error. No braces in the statement ('{}' is jsonb_build_object()): EF formats raw SQL with string.Format.
-    private const string Sql = """
+    // No braces in the statement ('{}' is jsonb_build_object()): EF formats raw SQL with string.Format.
+    private static readonly string Sql = $$"""
         WITH session_values AS (
             SELECT s.id,
                    s.created_at,
@@ -48,12 +46,8 @@ public static class SessionsApi
                    CASE WHEN jsonb_typeof(g.geo_ip -> 'country_code') = 'string'
                         THEN nullif(g.geo_ip ->> 'country_code', '') END AS country,
                    g.city,
-                   CASE WHEN g.city IS NOT NULL
-                        THEN jsonb_path_query_first(g.geo_ip, 'strict $.latitude.double()', silent => true)::float8
-                   END AS latitude,
-                   CASE WHEN g.city IS NOT NULL
-                        THEN jsonb_path_query_first(g.geo_ip, 'strict $.longitude.double()', silent => true)::float8
-                   END AS longitude
+                   CASE WHEN g.city IS NOT NULL THEN {{Coordinate("g.geo_ip", "latitude")}} END AS latitude,
+                   CASE WHEN g.city IS NOT NULL THEN {{Coordinate("g.geo_ip", "longitude")}} END AS longitude
             FROM app_session s
             JOIN conference f ON f.id = s.conference_id
             CROSS JOIN LATERAL (
@@ -61,7 +55,7 @@ public static class SessionsApi
                        CASE WHEN jsonb_typeof(geo_ip -> 'city') = 'string' THEN nullif(geo_ip ->> 'city', '') END AS city
                 FROM (SELECT CASE WHEN jsonb_typeof(s.geo_ip) = 'object' THEN s.geo_ip END AS geo_ip) o
             ) g
-            WHERE f.app_id = @app_id
+            WHERE f.app_id = @app
               AND s.is_active
               AND s.created_at >= coalesce(@from, '-infinity')
               AND s.created_at < coalesce(@until, 'infinity')
@@ -91,6 +85,25 @@ public static class SessionsApi
         ORDER BY kind, count DESC, name COLLATE "C"
         """;
 
+    // A coordinate as float8, or NULL when it is not a number: a JSON number, or a string holding one (App
+    // Engine headers store "37.342"). A plain decimal shorter than 300 characters cannot overflow or
+    // underflow float8, so it is cast directly (jsonb prints numbers as plain decimals too); anything else
+    // in a string (exponents, text, NaN) goes to jsonpath .double() in silent mode, which yields NULL
+    // instead of raising ('strict' keeps arrays from being unwrapped). jsonpath is several times slower,
+    // so it stays off the common path.
+    private static string Coordinate(string geoIp, string key) => $$"""
+        CASE jsonb_typeof({{geoIp}} -> '{{key}}')
+            WHEN 'number' THEN
+                CASE WHEN length({{geoIp}} ->> '{{key}}') < 300 THEN ({{geoIp}} ->> '{{key}}')::float8 END
+            WHEN 'string' THEN
+                CASE WHEN length({{geoIp}} ->> '{{key}}') < 300
+                      AND {{geoIp}} ->> '{{key}}' ~ '^ *[+-]?([0-9]+[.]?[0-9]*|[.][0-9]+) *$'
+                     THEN ({{geoIp}} ->> '{{key}}')::float8
+                     ELSE jsonb_path_query_first({{geoIp}}, 'strict $.{{key}}.double()', silent => true)::float8
+                END
+        END
+        """;
+
     private sealed record ListRow(
         [property: Column("kind")] int Kind,
         [property: Column("name")] string Name,
@@ -100,7 +113,7 @@ public static class SessionsApi
 
     private static async Task<Ok<SessionsSummary>> GetSummary(SummaryQuery query, PeerMetricsDbContext db, CancellationToken ct)
     {
-        var rows = await db.Database.SqlQueryRaw<ListRow>(Sql, SummarySqlParameters.For(query)).ToListAsync(ct);
+        var rows = await db.Database.SqlQueryRaw<ListRow>(Sql, SqlParameters.ForSummary(query)).ToListAsync(ct);
 
         // The rows arrive in response order; only the split by kind is left.
         IEnumerable<ListRow> Of(int kind) => rows.Where(row => row.Kind == kind);

@@ -130,15 +130,20 @@ public sealed class SessionsSummaryTests(InfrastructureFixture infrastructure) :
         AddSession(geoIp: Geo("\"XX\"", "\"Bad\"", "\"NaN\"", "\"5\""));
         AddSession(geoIp: Geo("\"XX\"", "\"Bad\"", "[1]", "\"5\""));
         AddSession(geoIp: """{"country_code":"XX","city":"Bad","longitude":5}""");
+        // Exponents are numbers too (the slower jsonpath path); out-of-range values are not.
+        AddSession(geoIp: Geo("\"XX\"", "\"Exp\"", "\"3.7e1\"", "\"-1.2e2\""));
+        AddSession(geoIp: Geo("\"XX\"", "\"Bad\"", "\"1e999\"", "\"5\""));
+        AddSession(geoIp: Geo("\"XX\"", "\"Bad\"", "1" + new string('0', 400), "5"));
         AddSession(geoIp: Geo("\"XX\"", "\"\"", "1", "2"));
         AddSession(geoIp: Geo("\"XX\"", "7", "1", "2"));
         await _data.SaveAsync();
 
         await AssertBodyAsync(_client, Url(), """
             {"browsers":[],"os":[],
-             "countries":[{"code":"XX","count":10},{"code":"DE","count":1},{"code":"GH","count":1},{"code":"US","count":1}],
+             "countries":[{"code":"XX","count":13},{"code":"DE","count":1},{"code":"GH","count":1},{"code":"US","count":1}],
              "cities":[{"city":"Accra-ish","latitude":0,"longitude":5,"count":1},
                        {"city":"Berlin","latitude":52.52,"longitude":13.405,"count":1},
+                       {"city":"Exp","latitude":37,"longitude":-120,"count":1},
                        {"city":"San Jose","latitude":37.342,"longitude":-121.9,"count":1}]}
             """);
     }
