@@ -25,7 +25,7 @@ public sealed class PrewarmTelemetry
         _cycleDuration = meter.CreateHistogram<double>("peermetrics.prewarm.cycle.duration", unit: "s",
             description: "Duration of one prewarm cycle (listing active apps and refreshing their summaries).");
         _appsWarmed = meter.CreateCounter<long>("peermetrics.prewarm.apps", unit: "{app}",
-            description: "Active apps whose summaries a cycle refreshed.");
+            description: "Active apps a cycle went through (failed refreshes are counted by peermetrics.prewarm.failures).");
         _entriesRefreshed = meter.CreateCounter<long>("peermetrics.prewarm.entries", unit: "{entry}",
             description: "Summary cache entries recomputed and overwritten.");
         _failures = meter.CreateCounter<long>("peermetrics.prewarm.failures", unit: "{failure}",
