@@ -39,10 +39,11 @@ public static class AuthExtensions
 
         builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddSingleton<TokenIssuer>();
+        builder.Services.AddSingleton<ValidatedTokenCache>();
 
         builder.Services.AddAuthentication(JwtBearerDefaults.AuthenticationScheme).AddJwtBearer();
         builder.Services.AddOptions<JwtBearerOptions>(JwtBearerDefaults.AuthenticationScheme)
-            .Configure<IOptions<AuthOptions>>((jwt, auth) =>
+            .Configure<IOptions<AuthOptions>, ValidatedTokenCache>((jwt, auth, validatedTokens) =>
             {
                 var settings = auth.Value;
                 jwt.MapInboundClaims = false;
@@ -57,6 +58,8 @@ public static class AuthExtensions
                 };
                 jwt.Events = new JwtBearerEvents
                 {
+                    OnMessageReceived = validatedTokens.OnMessageReceived,
+                    OnTokenValidated = validatedTokens.OnTokenValidated,
                     // The contract's 401 is a problem+json body with error_code "unauthorized".
                     OnChallenge = async context =>
                     {
