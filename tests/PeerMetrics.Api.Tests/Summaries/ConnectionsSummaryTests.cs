@@ -8,7 +8,7 @@ namespace PeerMetrics.Api.Tests.Summaries;
 [Collection(InfrastructureCollection.Name)]
 public sealed class ConnectionsSummaryTests(InfrastructureFixture infrastructure) : IAsyncLifetime
 {
-    private ApiFactory _api = null!;
+    private SummaryScenario _scenario = null!;
     private HttpClient _client = null!;
     private TestData _data = null!;
     private App _app = null!;
@@ -18,24 +18,15 @@ public sealed class ConnectionsSummaryTests(InfrastructureFixture infrastructure
 
     public async Task InitializeAsync()
     {
-        var database = await infrastructure.Postgres.CreateDatabaseAsync();
-        _api = new ApiFactory(database, infrastructure.Redis.ConnectionString);
-        _data = new TestData(database);
-        var organization = _data.Organization();
-        // The client first: creating it starts the Api, which migrates the database.
-        _client = _api.CreateClientFor(organization.Id);
-        _app = _data.App(organization);
+        _scenario = await SummaryScenario.StartAsync(infrastructure);
+        (_data, _app, _client) = (_scenario.Data, _scenario.App, _scenario.Client);
         _conference = _data.Conference(_app);
         var participant = _data.Participant(_app);
         _peer = _data.Participant(_app);
         _session = _data.Session(_conference, participant);
     }
 
-    public async Task DisposeAsync()
-    {
-        _client.Dispose();
-        await _api.DisposeAsync();
-    }
+    public async Task DisposeAsync() => await _scenario.DisposeAsync();
 
     private string Url(string route, string extra = "") => $"/v1/connections/{route}?appId={_app.Id}{extra}";
 

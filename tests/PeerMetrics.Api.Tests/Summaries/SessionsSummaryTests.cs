@@ -7,7 +7,7 @@ namespace PeerMetrics.Api.Tests.Summaries;
 [Collection(InfrastructureCollection.Name)]
 public sealed class SessionsSummaryTests(InfrastructureFixture infrastructure) : IAsyncLifetime
 {
-    private ApiFactory _api = null!;
+    private SummaryScenario _scenario = null!;
     private HttpClient _client = null!;
     private TestData _data = null!;
     private App _app = null!;
@@ -16,22 +16,13 @@ public sealed class SessionsSummaryTests(InfrastructureFixture infrastructure) :
 
     public async Task InitializeAsync()
     {
-        var database = await infrastructure.Postgres.CreateDatabaseAsync();
-        _api = new ApiFactory(database, infrastructure.Redis.ConnectionString);
-        _data = new TestData(database);
-        var organization = _data.Organization();
-        // The client first: creating it starts the Api, which migrates the database.
-        _client = _api.CreateClientFor(organization.Id);
-        _app = _data.App(organization);
+        _scenario = await SummaryScenario.StartAsync(infrastructure);
+        (_data, _app, _client) = (_scenario.Data, _scenario.App, _scenario.Client);
         _conference = _data.Conference(_app);
         _participant = _data.Participant(_app);
     }
 
-    public async Task DisposeAsync()
-    {
-        _client.Dispose();
-        await _api.DisposeAsync();
-    }
+    public async Task DisposeAsync() => await _scenario.DisposeAsync();
 
     private string Url(string extra = "") => $"/v1/sessions/summary?appId={_app.Id}{extra}";
 
