@@ -4,7 +4,6 @@ using Microsoft.Extensions.Http.Resilience;
 using Microsoft.Extensions.Options;
 using OpenTelemetry.Metrics;
 using OpenTelemetry.Trace;
-using StackExchange.Redis;
 
 namespace PeerMetrics.Prewarmer;
 
@@ -29,17 +28,8 @@ public static class PrewarmerExtensions
                 "Auth:SigningKey (env Auth__SigningKey) must be set to the Api's signing key (at least 32 bytes).")
             .ValidateOnStart();
 
-        builder.AddRedisClient(RedisConnectionName,
-            // Redis being down pauses prewarming; it is not a reason to restart the process.
-            settings => settings.DisableHealthChecks = true,
-            redis =>
-            {
-                redis.AbortOnConnectFail = false;
-                redis.BacklogPolicy = BacklogPolicy.FailFast;
-                redis.ConnectTimeout = 2000;
-                redis.AsyncTimeout = 1000;
-                redis.SyncTimeout = 1000;
-            });
+        // Without Redis there is no lease, so prewarming pauses until it is back.
+        builder.AddOptionalRedisClient(RedisConnectionName);
 
         builder.Services.TryAddSingleton(TimeProvider.System);
         builder.Services.AddSingleton<PrewarmTelemetry>();

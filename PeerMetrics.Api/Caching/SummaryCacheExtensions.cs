@@ -17,18 +17,8 @@ public static class SummaryCacheExtensions
     /// </summary>
     public static IHostApplicationBuilder AddSummaryCache(this IHostApplicationBuilder builder)
     {
-        builder.AddRedisClient(RedisConnectionName,
-            // Redis being down must not make the Api unhealthy: the Api still answers correctly without it.
-            settings => settings.DisableHealthChecks = true,
-            redis =>
-            {
-                redis.AbortOnConnectFail = false;
-                // Fail at once while disconnected instead of queueing commands until a timeout.
-                redis.BacklogPolicy = BacklogPolicy.FailFast;
-                redis.ConnectTimeout = 2000;
-                redis.SyncTimeout = 1000;
-                redis.AsyncTimeout = 1000;
-            });
+        // The Api answers correctly without Redis, only colder.
+        builder.AddOptionalRedisClient(RedisConnectionName);
 
         builder.Services.AddOptions<SummaryCacheOptions>().BindConfiguration(SummaryCacheOptions.SectionName);
         builder.Services.AddSingleton<SummaryCacheMetrics>();
