@@ -10,8 +10,8 @@ public static class PeerMetricsApi
 {
     public static IHostApplicationBuilder AddPeerMetricsApi(this IHostApplicationBuilder builder)
     {
-        builder.Services.AddScoped<AppDirectory>();
-        builder.Services.AddScoped<SummaryQueryFilter>();
+        builder.Services.AddSingleton<AppDirectory>();
+        builder.Services.AddSingleton<SummaryQueryFilter>();
         builder.Services.ConfigureHttpJsonOptions(options =>
             // The dashboard reads snake_case names (min_sec, total_conferences, conference_ids, …).
             options.SerializerOptions.PropertyNamingPolicy = System.Text.Json.JsonNamingPolicy.SnakeCaseLower);
@@ -27,7 +27,7 @@ public static class PeerMetricsApi
         // foreign request.
         var summaries = v1.MapGroup(string.Empty)
             .RequireAuthorization(AuthExtensions.SummaryPolicy)
-            .AddEndpointFilter<SummaryQueryFilter>()
+            .AddSingletonEndpointFilter<SummaryQueryFilter>()
             // The filter's answers, so the OpenAPI document lists them for every summary.
             .ProducesProblem(StatusCodes.Status400BadRequest)
             .ProducesProblem(StatusCodes.Status404NotFound)

@@ -22,6 +22,7 @@ public static class SummaryCacheExtensions
 
         builder.Services.AddOptions<SummaryCacheOptions>().BindConfiguration(SummaryCacheOptions.SectionName);
         builder.Services.AddSingleton<SummaryCacheMetrics>();
+        builder.Services.AddSingleton<SummaryCacheFilter>();
         builder.Services.AddHostedService<RedisOutageLogger>();
 
         builder.Services.AddFusionCache()
@@ -70,5 +71,5 @@ public static class SummaryCacheExtensions
 
     /// <summary>Puts the cache in front of every summary of a route group; runs after validation and the tenant check.</summary>
     public static RouteGroupBuilder CacheSummaries(this RouteGroupBuilder group) =>
-        group.AddEndpointFilter<SummaryCacheFilter>();
+        group.AddSingletonEndpointFilter<SummaryCacheFilter>();
 }

@@ -8,23 +8,30 @@ namespace PeerMetrics.Api.Summaries;
 /// Answers "which organization owns this app?" — the tenant check every /v1 route makes. Ownership is kept
 /// in process memory for a minute (never in Redis): it almost never changes, and a warm summary request
 /// should not need a database round trip, nor fail while the database is briefly down.
+/// A singleton: a request whose answer is cached resolves nothing; only a lookup opens a scope for its DbContext.
 /// </summary>
-public sealed class AppDirectory(PeerMetricsDbContext db, IFusionCache cache)
+public sealed class AppDirectory(IServiceScopeFactory scopes, IFusionCache cache)
 {
     private static readonly TimeSpan OwnershipDuration = TimeSpan.FromSeconds(60);
+
+    private readonly FusionCacheEntryOptions _ownershipOptions = OwnershipOptions(cache);
 
     /// <summary>The owning organization of an active app, or null when there is no such app.</summary>
     public async Task<Guid?> FindOrganizationAsync(Guid appId, CancellationToken cancellationToken) =>
         await cache.GetOrSetAsync<Guid?>(
             $"app-owner:{appId:N}",
-            async (_, token) => await db.Apps.AsNoTracking()
-                .Where(app => app.Id == appId && app.IsActive)
-                .Select(app => (Guid?)app.OrganizationId)
-                .FirstOrDefaultAsync(token),
-            options: OwnershipOptions(),
+            async (_, token) =>
+            {
+                await using var scope = scopes.CreateAsyncScope();
+                return await scope.ServiceProvider.GetRequiredService<PeerMetricsDbContext>().Apps.AsNoTracking()
+                    .Where(app => app.Id == appId && app.IsActive)
+                    .Select(app => (Guid?)app.OrganizationId)
+                    .FirstOrDefaultAsync(token);
+            },
+            options: _ownershipOptions,
             token: cancellationToken);
 
-    private FusionCacheEntryOptions OwnershipOptions()
+    private static FusionCacheEntryOptions OwnershipOptions(IFusionCache cache)
     {
         var options = cache.DefaultEntryOptions.Duplicate(OwnershipDuration).SetSkipDistributedCache(true, true);
         options.SkipBackplaneNotifications = true;

@@ -89,8 +89,9 @@ public sealed class SummaryCacheTests(InfrastructureFixture infrastructure)
 
         var keys = await WaitForKeysAsync(redis, SummaryRoutes.All.Length);
         Assert.Equal(SummaryRoutes.All.Length, keys.Length);
-        Assert.All(keys, key => Assert.Matches("^summary:[a-z_.]+:[0-9a-f]{16}$", key));
-        Assert.Equal(SummaryRoutes.All.Select(r => r.Label).Order(), keys.Select(k => k.Split(':')[1]).Order());
+        // Window = created_at_gte only: the lower bound to the minute, no upper bound.
+        var expected = SummaryRoutes.All.Select(route => $"summary:{route.Label}:{organization.Id:N}:{app.Id:N}:20260301T0000Z:-");
+        Assert.Equal(expected.Order(StringComparer.Ordinal), keys.Order(StringComparer.Ordinal));
     }
 
     [Fact]
