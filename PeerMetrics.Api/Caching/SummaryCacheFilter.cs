@@ -28,8 +28,9 @@ public sealed partial class SummaryCacheFilter(
     public async ValueTask<object?> InvokeAsync(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
     {
         var http = context.HttpContext;
-        var query = SummaryQuery.From(http)
-            ?? throw new InvalidOperationException($"{nameof(SummaryCacheFilter)} must run after {nameof(SummaryQueryFilter)}.");
+        var query = SummaryQuery.From(context)
+            ?? throw new InvalidOperationException(
+                $"{nameof(SummaryCacheFilter)} must run after {nameof(SummaryQueryFilter)}, on a handler with a {nameof(SummaryQuery)} parameter.");
         var summary = http.GetEndpoint()?.Metadata.GetMetadata<IEndpointNameMetadata>()?.EndpointName
             ?? throw new InvalidOperationException("Every summary endpoint needs a name: it is the cache label.");
         var refresh = IsRefresh(http);

@@ -28,16 +28,7 @@ public sealed class SummaryQueryFilter(AppDirectory apps) : IEndpointFilter
             return ApiProblems.AppNotFoundResult();
         }
 
-        var query = new SummaryQuery(owner.Value, appId, window);
-        query.Attach(http);
-        // Handlers were bound before this filter ran (see SummaryQuery.Unvalidated): hand them the real query.
-        for (var i = 0; i < context.Arguments.Count; i++)
-        {
-            if (context.Arguments[i] is SummaryQuery)
-            {
-                context.Arguments[i] = query;
-            }
-        }
+        SummaryQuery.Replace(context, new SummaryQuery(owner.Value, appId, window));
         return await next(context);
     }
 }
