@@ -12,6 +12,7 @@ public static class PeerMetricsApi
     {
         builder.Services.AddSingleton<AppDirectory>();
         builder.Services.AddSingleton<SummaryQueryFilter>();
+        builder.Services.AddSingleton<SummaryDatabase>();
         builder.Services.ConfigureHttpJsonOptions(options =>
             // The dashboard reads snake_case names (min_sec, total_conferences, conference_ids, …).
             options.SerializerOptions.PropertyNamingPolicy = System.Text.Json.JsonNamingPolicy.SnakeCaseLower);

@@ -51,7 +51,8 @@ public static class SummaryCacheExtensions
                     DistributedCacheHardTimeout = TimeSpan.FromSeconds(1),
                 };
             })
-            .WithSerializer(new FusionCacheSystemTextJsonSerializer())
+            // IncludeFields: FusionCache checks at start-up that its serializer round-trips value tuples, and warns otherwise.
+            .WithSerializer(new FusionCacheSystemTextJsonSerializer(new System.Text.Json.JsonSerializerOptions { IncludeFields = true }))
             .WithDistributedCache(services => new RedisCache(Options.Create(new RedisCacheOptions
             {
                 ConnectionMultiplexerFactory = () => Task.FromResult(services.GetRequiredService<IConnectionMultiplexer>()),

@@ -118,26 +118,25 @@ public static class ConferencesApi
 
     private static readonly int[] DurationLowerBounds = DurationBuckets.Select(bucket => bucket.MinSec).ToArray();
 
-    private static async Task<Ok<DaySummaryBody>> GetStatusByDay(SummaryQuery query, PeerMetricsDbContext db, CancellationToken ct)
+    private static async Task<Ok<DaySummaryBody>> GetStatusByDay(SummaryQuery query, SummaryDatabase db, CancellationToken ct)
     {
-        var days = await db.Database.SqlQueryRaw<DayRow>(StatusByDaySql, SqlParameters.ForSummary(query)).ToListAsync(ct);
+        var days = await db.QueryAsync<DayRow>(StatusByDaySql, query, ct);
         return TypedResults.Ok(new DaySummaryBody(
             days.Select(day => new DaySummary(day.Date, day.Success, day.Warning, day.Error, day.Ongoing, day.Total)).ToList()));
     }
 
-    private static async Task<Ok<DurationSummaryBody>> GetDurations(SummaryQuery query, PeerMetricsDbContext db, CancellationToken ct)
+    private static async Task<Ok<DurationSummaryBody>> GetDurations(SummaryQuery query, SummaryDatabase db, CancellationToken ct)
     {
-        var counts = await db.Database
-            .SqlQueryRaw<BucketRow>(DurationsSql, [.. SqlParameters.ForSummary(query), SqlParameters.Integers("lower_bounds", DurationLowerBounds)])
-            .ToDictionaryAsync(row => row.Bucket, row => row.Count, ct);
+        var counts = (await db.QueryAsync<BucketRow>(DurationsSql, query, ct, SqlParameters.Integers("lower_bounds", DurationLowerBounds)))
+            .ToDictionary(row => row.Bucket, row => row.Count);
         return TypedResults.Ok(new DurationSummaryBody(
             DurationBuckets.Select((bucket, index) =>
                 new DurationBucket(bucket.Range, bucket.MinSec, bucket.MaxSec, counts.GetValueOrDefault(index + 1))).ToList()));
     }
 
-    private static async Task<Ok<ParticipantCountBody>> GetParticipantCounts(SummaryQuery query, PeerMetricsDbContext db, CancellationToken ct)
+    private static async Task<Ok<ParticipantCountBody>> GetParticipantCounts(SummaryQuery query, SummaryDatabase db, CancellationToken ct)
     {
-        var rows = await db.Database.SqlQueryRaw<ParticipantCountRow>(ParticipantCountsSql, SqlParameters.ForSummary(query)).ToListAsync(ct);
+        var rows = await db.QueryAsync<ParticipantCountRow>(ParticipantCountsSql, query, ct);
         return TypedResults.Ok(new ParticipantCountBody(
             rows.Select(row => new ParticipantCount(row.Participants, row.Conferences)).ToList(),
             rows.Sum(row => row.Conferences)));

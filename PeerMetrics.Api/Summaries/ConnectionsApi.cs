@@ -54,10 +54,9 @@ public static class ConnectionsApi
 
     private sealed record TypeCounts([property: Column("direct")] int Direct, [property: Column("relayed")] int Relayed);
 
-    private static async Task<Ok<ConnectionsSummary>> GetSummary(SummaryQuery query, PeerMetricsDbContext db, CancellationToken ct)
+    private static async Task<Ok<ConnectionsSummary>> GetSummary(SummaryQuery query, SummaryDatabase db, CancellationToken ct)
     {
-        var counts = await db.Database.SqlQueryRaw<TypeCounts>(SummarySql, SqlParameters.ForSummary(query))
-            .SingleAsync(ct);
+        var counts = (await db.QueryAsync<TypeCounts>(SummarySql, query, ct)).Single();
         return TypedResults.Ok(new ConnectionsSummary([new("Direct", counts.Direct), new("Relayed", counts.Relayed)]));
     }
 
@@ -114,10 +113,9 @@ public static class ConnectionsApi
         [property: Column("count")] int Count,
         [property: Column("conference_ids")] Guid[] ConferenceIds);
 
-    private static async Task<Ok<SetupTimeSummary>> GetSetupTimeSummary(SummaryQuery query, PeerMetricsDbContext db, CancellationToken ct)
+    private static async Task<Ok<SetupTimeSummary>> GetSetupTimeSummary(SummaryQuery query, SummaryDatabase db, CancellationToken ct)
     {
-        var rows = (await db.Database.SqlQueryRaw<BucketRow>(SetupTimeSql, SqlParameters.ForSummary(query))
-            .ToListAsync(ct)).ToDictionary(row => row.Bucket);
+        var rows = (await db.QueryAsync<BucketRow>(SetupTimeSql, query, ct)).ToDictionary(row => row.Bucket);
 
         // All eleven buckets, zero-filled, in contract order.
         var buckets = SetupTimeBuckets.Select((bucket, index) => rows.TryGetValue(index, out var row)

@@ -65,16 +65,16 @@ public static class IssuesApi
         ORDER BY count(*) DESC, gum.name COLLATE "C"
         """;
 
-    private static async Task<Ok<IssueSummaryBody>> GetByCode(SummaryQuery query, PeerMetricsDbContext db, CancellationToken ct)
+    private static async Task<Ok<IssueSummaryBody>> GetByCode(SummaryQuery query, SummaryDatabase db, CancellationToken ct)
     {
-        var rows = await db.Database.SqlQueryRaw<CodeRow>(ByCodeSql, SqlParameters.ForSummary(query)).ToListAsync(ct);
+        var rows = await db.QueryAsync<CodeRow>(ByCodeSql, query, ct);
         return TypedResults.Ok(new IssueSummaryBody(
             rows.Select(row => new IssueCount(row.Code, IssueTitles.For(row.Code), row.Count)).ToList()));
     }
 
-    private static async Task<Ok<GumSummaryBody>> GetUserMediaErrors(SummaryQuery query, PeerMetricsDbContext db, CancellationToken ct)
+    private static async Task<Ok<GumSummaryBody>> GetUserMediaErrors(SummaryQuery query, SummaryDatabase db, CancellationToken ct)
     {
-        var rows = await db.Database.SqlQueryRaw<GumRow>(UserMediaErrorsSql, SqlParameters.ForSummary(query)).ToListAsync(ct);
+        var rows = await db.QueryAsync<GumRow>(UserMediaErrorsSql, query, ct);
         return TypedResults.Ok(new GumSummaryBody(
             rows.Select(row => new GumError(row.Name, row.Message, row.Count)).ToList(),
             rows.Sum(row => row.Count)));

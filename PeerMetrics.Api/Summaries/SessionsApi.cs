@@ -111,9 +111,9 @@ public static class SessionsApi
         [property: Column("latitude")] double? Latitude,
         [property: Column("longitude")] double? Longitude);
 
-    private static async Task<Ok<SessionsSummary>> GetSummary(SummaryQuery query, PeerMetricsDbContext db, CancellationToken ct)
+    private static async Task<Ok<SessionsSummary>> GetSummary(SummaryQuery query, SummaryDatabase db, CancellationToken ct)
     {
-        var rows = await db.Database.SqlQueryRaw<ListRow>(Sql, SqlParameters.ForSummary(query)).ToListAsync(ct);
+        var rows = await db.QueryAsync<ListRow>(Sql, query, ct);
 
         // The rows arrive in response order; only the split by kind is left.
         IEnumerable<ListRow> Of(int kind) => rows.Where(row => row.Kind == kind);
