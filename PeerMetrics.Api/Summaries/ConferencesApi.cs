@@ -75,7 +75,9 @@ public static class ConferencesApi
 
     // A participant is present in a conference when linked to it, active, not an SFU, and with at least one
     // session in that conference (the session's own is_active is not checked, as in the reference).
-    // Conferences nobody attended count under 0.
+    // Conferences nobody attended count under 0. The links are the driving rows: the few participants who
+    // never count (inactive or SFU) are excluded through their own small partial index, and the session
+    // check is a semi-join on (conference_id, participant_id) — no join against every participant.
     private const string ParticipantCountsSql = """
         WITH selected AS (
             SELECT c.id
@@ -85,9 +87,9 @@ public static class ConferencesApi
         ), present AS (
             SELECT pc.conference_id, count(*) AS participants
             FROM participant_conferences pc
-            JOIN selected ON selected.id = pc.conference_id
-            JOIN participant p ON p.id = pc.participant_id
-            WHERE p.is_active AND NOT p.is_sfu
+            WHERE pc.conference_id IN (SELECT id FROM selected)
+              AND NOT EXISTS (SELECT 1 FROM participant p
+                              WHERE p.id = pc.participant_id AND (NOT p.is_active OR p.is_sfu))
               AND EXISTS (SELECT 1 FROM app_session s
                           WHERE s.conference_id = pc.conference_id AND s.participant_id = pc.participant_id)
             GROUP BY pc.conference_id
