@@ -1,6 +1,4 @@
 using Microsoft.AspNetCore.Http.HttpResults;
-using Microsoft.EntityFrameworkCore;
-using PeerMetrics.Api.Data;
 
 namespace PeerMetrics.Api.Summaries;
 

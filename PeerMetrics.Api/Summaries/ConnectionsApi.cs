@@ -1,7 +1,5 @@
 using System.ComponentModel.DataAnnotations.Schema;
 using Microsoft.AspNetCore.Http.HttpResults;
-using Microsoft.EntityFrameworkCore;
-using PeerMetrics.Api.Data;
 
 namespace PeerMetrics.Api.Summaries;
 
