@@ -229,48 +229,35 @@ public static class ConferenceListApi
             ? raw.ToString().Trim()
             : null;
 
-    private static bool TryUuid(IQueryCollection query, string name, ref Guid? value, ref ProblemHttpResult problem)
-    {
-        if (Value(query, name) is not { } text)
-        {
-            return true;
-        }
-        if (Guid.TryParse(text, out var parsed))
-        {
-            value = parsed;
-            return true;
-        }
-        problem = ApiProblems.InvalidParameter($"{name} is not a UUID");
-        return false;
-    }
+    private delegate bool Parser<T>(string text, out T value);
 
-    private static bool TryInstant(IQueryCollection query, string name, ref DateTime? value, ref ProblemHttpResult problem)
-    {
-        if (Value(query, name) is not { } text)
-        {
-            return true;
-        }
-        if (TimeWindow.TryParseInstant(text, out var parsed))
-        {
-            value = parsed;
-            return true;
-        }
-        problem = ApiProblems.InvalidParameter($"{name} is not an ISO 8601 date");
-        return false;
-    }
+    private static readonly Parser<int> ParseInteger = (string text, out int value) =>
+        int.TryParse(text, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out value);
 
-    private static bool TryInteger(IQueryCollection query, string name, ref int? value, ref ProblemHttpResult problem)
+    private static bool TryUuid(IQueryCollection query, string name, ref Guid? value, ref ProblemHttpResult problem) =>
+        TryOptional(query, name, Guid.TryParse, "a UUID", ref value, ref problem);
+
+    private static bool TryInstant(IQueryCollection query, string name, ref DateTime? value, ref ProblemHttpResult problem) =>
+        TryOptional(query, name, TimeWindow.TryParseInstant, "an ISO 8601 date", ref value, ref problem);
+
+    private static bool TryInteger(IQueryCollection query, string name, ref int? value, ref ProblemHttpResult problem) =>
+        TryOptional(query, name, ParseInteger, "an integer", ref value, ref problem);
+
+    /// <summary>An optional parameter: absent or blank leaves <paramref name="value"/> unset; unparseable is a 400.</summary>
+    private static bool TryOptional<T>(
+        IQueryCollection query, string name, Parser<T> parse, string expected, ref T? value, ref ProblemHttpResult problem)
+        where T : struct
     {
         if (Value(query, name) is not { } text)
         {
             return true;
         }
-        if (int.TryParse(text, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var parsed))
+        if (parse(text, out var parsed))
         {
             value = parsed;
             return true;
         }
-        problem = ApiProblems.InvalidParameter($"{name} is not an integer");
+        problem = ApiProblems.InvalidParameter($"{name} is not {expected}");
         return false;
     }
 
