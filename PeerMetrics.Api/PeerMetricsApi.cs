@@ -1,5 +1,4 @@
 using PeerMetrics.Api.Auth;
-using PeerMetrics.Api.Caching;
 using PeerMetrics.Api.Internal;
 using PeerMetrics.Api.Summaries;
 
@@ -11,8 +10,8 @@ public static class PeerMetricsApi
     public static IHostApplicationBuilder AddPeerMetricsApi(this IHostApplicationBuilder builder)
     {
         builder.Services.AddSingleton<AppDirectory>();
-        builder.Services.AddSingleton<SummaryQueryFilter>();
         builder.Services.AddSingleton<SummaryDatabase>();
+        builder.Services.AddSingleton<SummaryPipeline>();
         builder.Services.ConfigureHttpJsonOptions(options =>
             // The dashboard reads snake_case names (min_sec, total_conferences, conference_ids, …).
             options.SerializerOptions.PropertyNamingPolicy = System.Text.Json.JsonNamingPolicy.SnakeCaseLower);
@@ -21,29 +20,39 @@ public static class PeerMetricsApi
 
     public static IEndpointRouteBuilder MapPeerMetricsApi(this IEndpointRouteBuilder app)
     {
-        var v1 = app.MapGroup("/v1")
-            .ProducesProblem(StatusCodes.Status401Unauthorized);
+        app.MapSummaries();
 
-        // Validation and the tenant check run first, so nothing below (the cache included) sees a bad or
-        // foreign request.
-        var summaries = v1.MapGroup(string.Empty)
-            .RequireAuthorization(AuthExtensions.SummaryPolicy)
-            .AddSingletonEndpointFilter<SummaryQueryFilter>()
-            // The filter's answers, so the OpenAPI document lists them for every summary.
-            .ProducesProblem(StatusCodes.Status400BadRequest)
-            .ProducesProblem(StatusCodes.Status404NotFound)
-            .CacheSummaries();
-        summaries.MapConferencesSummaries();
-        summaries.MapIssuesSummaries();
-        summaries.MapConnectionsSummaries();
-        summaries.MapSessionsSummaries();
-
-        v1.MapGroup(string.Empty)
+        app.MapGroup("/v1")
             .RequireAuthorization(AuthExtensions.DashboardPolicy)
+            .ProducesProblem(StatusCodes.Status401Unauthorized)
             .MapConferenceList();
 
         app.MapPrewarmApi();
 
         return app;
+    }
+
+    /// <summary>One endpoint per <see cref="SummaryCatalog"/> entry, each running the <see cref="SummaryPipeline"/>.</summary>
+    private static void MapSummaries(this IEndpointRouteBuilder app)
+    {
+        // Resolved once: a request resolves nothing from the container.
+        var pipeline = app.ServiceProvider.GetRequiredService<SummaryPipeline>();
+        var summaries = app.MapGroup(string.Empty)
+            .RequireAuthorization(AuthExtensions.SummaryPolicy)
+            .ProducesProblem(StatusCodes.Status400BadRequest)
+            .ProducesProblem(StatusCodes.Status401Unauthorized)
+            .ProducesProblem(StatusCodes.Status404NotFound)
+            .ProducesProblem(StatusCodes.Status500InternalServerError)
+            .ProducesProblem(StatusCodes.Status503ServiceUnavailable);
+        foreach (var summary in SummaryCatalog.All)
+        {
+            Delegate handler = (HttpContext http) => pipeline.HandleAsync(summary, http);
+            summaries.MapGet(summary.Route, handler)
+                .WithName(summary.Label)
+                .WithSummary(summary.Description)
+                .WithTags(summary.Tag)
+                .Produces(StatusCodes.Status200OK, summary.ResponseType)
+                .WithMetadata(summary);
+        }
     }
 }

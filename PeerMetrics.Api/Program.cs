@@ -18,8 +18,7 @@ builder.AddPeerMetricsAuth();
 builder.AddSummaryCache();
 builder.AddDemoData();
 builder.AddPeerMetricsApi();
-builder.Services.AddExceptionHandler<DatabaseUnavailableHandler>();
-builder.Services.AddProblemDetails();
+builder.AddProblemResponses();
 builder.Services.AddOpenApi();
 
 var app = builder.Build();

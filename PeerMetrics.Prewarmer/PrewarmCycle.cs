@@ -6,13 +6,14 @@ using Microsoft.Extensions.Options;
 
 namespace PeerMetrics.Prewarmer;
 
-/// <summary>What one cycle did; <see cref="ListedApps"/> is false when the active apps could not be fetched.</summary>
-public sealed record PrewarmCycleResult(int Apps, int Refreshed, int Failed, TimeSpan Elapsed, bool ListedApps, bool CutShort);
+/// <summary>A summary the Api serves: its path and its cache label (a low-cardinality metric tag and the name in logs).</summary>
+public sealed record SummaryRoute(string Path, string Label);
 
 /// <summary>
 /// One prewarm cycle: ask the Api for the active apps, then force a recompute of every summary of each app
-/// for the dashboard's default window, through the Api's own route, cache filter, keys and bytes. The
-/// Prewarmer never computes or writes a cache entry itself, so it cannot drift from what the dashboard reads.
+/// for the dashboard's default window, through the Api's own route, cache, keys and bytes. The Api names the
+/// summaries in the same answer, and the Prewarmer never computes or writes a cache entry itself, so it cannot
+/// drift from what the dashboard reads.
 /// </summary>
 public sealed partial class PrewarmCycle(
     IHttpClientFactory httpClients,
@@ -24,7 +25,7 @@ public sealed partial class PrewarmCycle(
 {
     public const string HttpClientName = "peermetrics-api";
 
-    public async Task<PrewarmCycleResult> RunAsync(CancellationToken stoppingToken)
+    public async Task RunAsync(CancellationToken stoppingToken)
     {
         var settings = options.Value;
         using var activity = PrewarmTelemetry.ActivitySource.StartActivity("prewarm cycle");
@@ -35,22 +36,22 @@ public sealed partial class PrewarmCycle(
 
         var client = httpClients.CreateClient(HttpClientName);
         var now = time.GetUtcNow();
-        IReadOnlyList<Guid> apps;
+        ActiveApps listing;
         try
         {
-            apps = await GetActiveAppsAsync(client, now - settings.ActiveWithin, deadline.Token);
+            listing = await GetActiveAppsAsync(client, now - settings.ActiveWithin, deadline.Token);
         }
         catch (Exception exception) when (!stoppingToken.IsCancellationRequested)
         {
             telemetry.ListingFailed();
             activity?.SetStatus(ActivityStatusCode.Error, "active apps unavailable");
             LogListingFailed(Describe(exception));
-            var failed = new PrewarmCycleResult(0, 0, 0, time.GetElapsedTime(started), ListedApps: false, CutShort: false);
-            telemetry.CycleCompleted(failed.Elapsed, cutShort: false);
-            return failed;
+            telemetry.CycleCompleted(time.GetElapsedTime(started), cutShort: false);
+            return;
         }
 
-        var run = new CycleRun(client, PrewarmWindows.For(now, settings.DefaultWindow), settings.MaxConcurrency);
+        var apps = listing.Apps;
+        var run = new CycleRun(client, listing.Summaries, PrewarmWindows.For(now, settings.DefaultWindow), settings.MaxConcurrency);
         var cutShort = false;
         try
         {
@@ -79,17 +80,18 @@ public sealed partial class PrewarmCycle(
             LogFailures(run.Failed, run.FirstFailure ?? "unknown");
         }
         LogCycle(run.Refreshed, apps.Count, run.Failed, (long)elapsed.TotalMilliseconds);
-        return new PrewarmCycleResult(apps.Count, run.Refreshed, run.Failed, elapsed, ListedApps: true, cutShort);
     }
 
-    private async Task<IReadOnlyList<Guid>> GetActiveAppsAsync(HttpClient client, DateTimeOffset since, CancellationToken cancellationToken)
+    private async Task<ActiveApps> GetActiveAppsAsync(HttpClient client, DateTimeOffset since, CancellationToken cancellationToken)
     {
         using var request = new HttpRequestMessage(HttpMethod.Get, $"/internal/active-apps?since={Iso(since.UtcDateTime)}");
         request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", tokens.Current);
         using var response = await client.SendAsync(request, cancellationToken);
         response.EnsureSuccessStatusCode();
-        var body = await response.Content.ReadFromJsonAsync<ActiveAppsResponse>(cancellationToken);
-        return body?.Apps ?? throw new InvalidOperationException("the active apps response has no 'apps'");
+        var body = await response.Content.ReadFromJsonAsync<ActiveApps>(cancellationToken);
+        return body is { Apps: not null, Summaries: not null }
+            ? body
+            : throw new InvalidOperationException("the active apps response lacks 'apps' or 'summaries'");
     }
 
     private async Task WarmAppAsync(CycleRun run, Guid app, CancellationToken cancellationToken)
@@ -99,7 +101,7 @@ public sealed partial class PrewarmCycle(
 
         // Current minute first: it is the key dashboards are reading right now.
         var refreshes = run.Windows
-            .SelectMany(gte => SummaryRoute.All.Select(route => RefreshAsync(run, app, route, gte, cancellationToken)))
+            .SelectMany(gte => run.Summaries.Select(route => RefreshAsync(run, app, route, gte, cancellationToken)))
             .ToList();
         var results = await Task.WhenAll(refreshes);
 
@@ -155,16 +157,18 @@ public sealed partial class PrewarmCycle(
     private static string Describe(Exception exception) =>
         $"{exception.GetType().Name}: {exception.GetBaseException().Message}";
 
-    private sealed record ActiveAppsResponse(IReadOnlyList<Guid>? Apps);
+    /// <summary>The Api's answer: the apps to warm and the summaries to warm for each.</summary>
+    private sealed record ActiveApps(IReadOnlyList<Guid> Apps, IReadOnlyList<SummaryRoute> Summaries);
 
     /// <summary>State shared by the refreshes of one cycle.</summary>
-    private sealed class CycleRun(HttpClient client, IReadOnlyList<DateTime> windows, int maxConcurrency)
+    private sealed class CycleRun(HttpClient client, IReadOnlyList<SummaryRoute> summaries, IReadOnlyList<DateTime> windows, int maxConcurrency)
     {
         private int _refreshed;
         private int _failed;
         private string? _firstFailure;
 
         public HttpClient Client { get; } = client;
+        public IReadOnlyList<SummaryRoute> Summaries { get; } = summaries;
         public IReadOnlyList<DateTime> Windows { get; } = windows;
         public SemaphoreSlim Gate { get; } = new(maxConcurrency, maxConcurrency);
         public int Refreshed => Volatile.Read(ref _refreshed);

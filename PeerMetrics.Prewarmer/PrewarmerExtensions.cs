@@ -1,5 +1,3 @@
-using System.Text;
-using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Http.Resilience;
 using Microsoft.Extensions.Options;
 using OpenTelemetry.Metrics;
@@ -22,16 +20,11 @@ public static class PrewarmerExtensions
             .Validate(o => o.Interval > TimeSpan.Zero && o.RetryInterval > TimeSpan.Zero && o.MaxConcurrency >= 1,
                 "Prewarm:Interval and Prewarm:RetryInterval must be positive and Prewarm:MaxConcurrency at least 1.")
             .ValidateOnStart();
-        builder.Services.AddOptions<RefreshTokenOptions>()
-            .BindConfiguration(RefreshTokenOptions.SectionName)
-            .Validate(o => Encoding.UTF8.GetByteCount(o.SigningKey ?? string.Empty) >= 32,
-                "Auth:SigningKey (env Auth__SigningKey) must be set to the Api's signing key (at least 32 bytes).")
-            .ValidateOnStart();
+        builder.AddTokenContract();
 
         // Without Redis there is no lease, so prewarming pauses until it is back.
         builder.AddOptionalRedisClient(RedisConnectionName);
 
-        builder.Services.TryAddSingleton(TimeProvider.System);
         builder.Services.AddSingleton<PrewarmTelemetry>();
         builder.Services.AddSingleton<RefreshTokenSource>();
         builder.Services.AddSingleton<PrewarmLease>();

@@ -21,7 +21,8 @@ public static class Extensions
     /// <summary>Adds telemetry, health checks, service discovery and resilient HTTP clients.</summary>
     public static TBuilder AddServiceDefaults<TBuilder>(this TBuilder builder) where TBuilder : IHostApplicationBuilder
     {
-        builder.AddBasicServiceDefaults();
+        builder.ConfigureOpenTelemetry();
+        builder.AddDefaultHealthChecks();
 
         builder.Services.AddServiceDiscovery();
         builder.Services.ConfigureHttpClientDefaults(http =>
@@ -30,14 +31,6 @@ public static class Extensions
             http.AddServiceDiscovery();
         });
 
-        return builder;
-    }
-
-    /// <summary>Telemetry and health checks only, for processes that make no outgoing HTTP calls.</summary>
-    public static TBuilder AddBasicServiceDefaults<TBuilder>(this TBuilder builder) where TBuilder : IHostApplicationBuilder
-    {
-        builder.ConfigureOpenTelemetry();
-        builder.AddDefaultHealthChecks();
         return builder;
     }
 

@@ -1,8 +1,8 @@
-using System.Text;
 using Microsoft.AspNetCore.Authentication.JwtBearer;
 using Microsoft.Extensions.Options;
 using Microsoft.IdentityModel.Tokens;
 using PeerMetrics.Api.Problems;
+using PeerMetrics.Tokens;
 
 namespace PeerMetrics.Api.Auth;
 
@@ -23,22 +23,7 @@ public static class AuthExtensions
     /// </summary>
     public static IHostApplicationBuilder AddPeerMetricsAuth(this IHostApplicationBuilder builder)
     {
-        var section = builder.Configuration.GetSection(AuthOptions.SectionName);
-        builder.Services.AddOptions<AuthOptions>()
-            .Bind(section)
-            .PostConfigure(options =>
-            {
-                if (string.IsNullOrEmpty(options.SigningKey) && builder.Environment.IsDevelopment())
-                {
-                    options.SigningKey = DevelopmentSigningKey;
-                }
-            })
-            .Validate(options => Encoding.UTF8.GetByteCount(options.SigningKey ?? string.Empty) >= AuthOptions.MinimumKeyBytes,
-                $"Auth:SigningKey (env Auth__SigningKey) must be set to at least {AuthOptions.MinimumKeyBytes} bytes outside Development.")
-            .ValidateOnStart();
-
-        builder.Services.AddSingleton(TimeProvider.System);
-        builder.Services.AddSingleton<TokenIssuer>();
+        builder.AddTokenContract(builder.Environment.IsDevelopment() ? DevelopmentSigningKey : null);
         builder.Services.AddSingleton<ValidatedTokenCache>();
 
         builder.Services.AddAuthentication(JwtBearerDefaults.AuthenticationScheme).AddJwtBearer();

@@ -22,7 +22,7 @@ public static class SummaryCacheExtensions
 
         builder.Services.AddOptions<SummaryCacheOptions>().BindConfiguration(SummaryCacheOptions.SectionName);
         builder.Services.AddSingleton<SummaryCacheMetrics>();
-        builder.Services.AddSingleton<SummaryCacheFilter>();
+        builder.Services.AddSingleton<SummaryCache>();
         builder.Services.AddHostedService<RedisOutageLogger>();
 
         builder.Services.AddFusionCache()
@@ -38,6 +38,8 @@ public static class SummaryCacheExtensions
                 fusion.DistributedCacheErrorsLogLevel = LogLevel.Debug;
                 fusion.BackplaneErrorsLogLevel = LogLevel.Debug;
                 fusion.FailSafeActivationLogLevel = LogLevel.Information;
+                // A failed compute is logged once, classified, by the request's error handler.
+                fusion.FactoryErrorsLogLevel = LogLevel.Debug;
                 fusion.DefaultEntryOptions = new FusionCacheEntryOptions
                 {
                     Duration = settings.Ttl,
@@ -69,8 +71,4 @@ public static class SummaryCacheExtensions
 
         return builder;
     }
-
-    /// <summary>Puts the cache in front of every summary of a route group; runs after validation and the tenant check.</summary>
-    public static RouteGroupBuilder CacheSummaries(this RouteGroupBuilder group) =>
-        group.AddSingletonEndpointFilter<SummaryCacheFilter>();
 }

@@ -13,8 +13,8 @@ public static class SummaryCacheKey
 {
     public const string Prefix = "summary:";
 
-    public static string For(string summary, SummaryQuery query) => string.Create(CultureInfo.InvariantCulture,
-        $"{Prefix}{summary}:{query.OrganizationId:N}:{query.AppId:N}:{Format(query.Window.From)}:{Format(query.Window.Until)}");
+    public static string For(string label, SummaryQuery query) => string.Create(CultureInfo.InvariantCulture,
+        $"{Prefix}{label}:{query.OrganizationId:N}:{query.AppId:N}:{Format(query.Window.From)}:{Format(query.Window.Until)}");
 
     // Minute precision, as the window is normalized; no ':' inside a part.
     private static string Format(DateTime? instant) =>

@@ -1,5 +1,6 @@
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Diagnostics;
+using OpenTelemetry.Trace;
 
 namespace PeerMetrics.Api.Data;
 
@@ -20,6 +21,7 @@ public static class DatabaseExtensions
             ConfigureContext);
         builder.Services.AddOptions<DatabaseOptions>().BindConfiguration(DatabaseOptions.SectionName);
         builder.Services.AddHostedService<DatabaseInitializer>();
+        builder.Services.AddOpenTelemetry().WithTracing(tracing => tracing.AddSource(DatabaseInitializer.ActivitySource.Name));
         return builder;
     }
 
@@ -40,6 +42,10 @@ public static class DatabaseExtensions
     }
 
     internal static void ConfigureContext(DbContextOptionsBuilder options) =>
-        // The schema is hand-written SQL (Django's exact DDL), so there is no EF model snapshot to compare with.
-        options.ConfigureWarnings(warnings => warnings.Ignore(RelationalEventId.PendingModelChangesWarning));
+        options.ConfigureWarnings(warnings => warnings
+            // The schema is hand-written SQL (Django's exact DDL), so there is no EF model snapshot to compare with.
+            .Ignore(RelationalEventId.PendingModelChangesWarning)
+            // A failed command is logged once, classified (outage or bug), where it surfaces: the request's error
+            // handler or the start-up. EF's own Error lines would repeat it with the SQL text.
+            .Log((RelationalEventId.CommandError, LogLevel.Debug), (CoreEventId.QueryIterationFailed, LogLevel.Debug)));
 }

@@ -19,12 +19,18 @@ public static class PrewarmApi
             .RequireAuthorization(AuthExtensions.RefreshPolicy)
             .MapGet("/active-apps", GetActiveApps)
             .WithName("internal.active_apps")
-            .WithSummary("Apps worth prewarming: active apps with an active conference created since `since`.")
+            .WithSummary("Apps worth prewarming (active apps with an active conference created since `since`) and the summaries to warm.")
             .WithTags("Internal");
         return app;
     }
 
-    public sealed record ActiveApps(IReadOnlyList<Guid> Apps);
+    /// <summary>The apps to warm, and the summaries to warm for each: the Prewarmer keeps no list of its own.</summary>
+    public sealed record ActiveApps(IReadOnlyList<Guid> Apps, IReadOnlyList<SummaryRoute> Summaries);
+
+    public sealed record SummaryRoute(string Path, string Label);
+
+    private static readonly IReadOnlyList<SummaryRoute> Summaries =
+        SummaryCatalog.All.Select(summary => new SummaryRoute(summary.Route, summary.Label)).ToList();
 
     /// <summary>
     /// One query: an active app qualifies when one of its conferences created at or after <c>since</c> is
@@ -49,6 +55,6 @@ public static class PrewarmApi
             .OrderBy(app => app.Id)
             .Select(app => app.Id)
             .ToListAsync(cancellationToken);
-        return TypedResults.Ok(new ActiveApps(apps));
+        return TypedResults.Ok(new ActiveApps(apps, Summaries));
     }
 }

@@ -13,6 +13,7 @@ public static class ApiProblems
     public const string AppNotFound = "app_not_found";
     public const string Unauthorized = "unauthorized";
     public const string ServiceUnavailable = "service_unavailable";
+    public const string InternalError = "internal_error";
 
     public static ProblemHttpResult MissingParameter(string detail) =>
         Create(StatusCodes.Status400BadRequest, MissingParameters, detail);
@@ -23,9 +24,6 @@ public static class ApiProblems
     public static ProblemHttpResult AppNotFoundResult() =>
         Create(StatusCodes.Status404NotFound, AppNotFound, "No app with this id exists in your organization.");
 
-    public static ProblemHttpResult Unavailable(string detail = "The database is unavailable; try again shortly.") =>
-        Create(StatusCodes.Status503ServiceUnavailable, ServiceUnavailable, detail);
-
     public static ProblemDetails Details(int status, string errorCode, string detail) => new()
     {
         Status = status,
@@ -34,6 +32,7 @@ public static class ApiProblems
             StatusCodes.Status400BadRequest => "Bad Request",
             StatusCodes.Status401Unauthorized => "Unauthorized",
             StatusCodes.Status404NotFound => "Not Found",
+            StatusCodes.Status500InternalServerError => "Internal Server Error",
             StatusCodes.Status503ServiceUnavailable => "Service Unavailable",
             _ => null,
         },
@@ -42,6 +41,7 @@ public static class ApiProblems
             StatusCodes.Status400BadRequest => "https://tools.ietf.org/html/rfc9110#section-15.5.1",
             StatusCodes.Status401Unauthorized => "https://tools.ietf.org/html/rfc9110#section-15.5.2",
             StatusCodes.Status404NotFound => "https://tools.ietf.org/html/rfc9110#section-15.5.5",
+            StatusCodes.Status500InternalServerError => "https://tools.ietf.org/html/rfc9110#section-15.6.1",
             StatusCodes.Status503ServiceUnavailable => "https://tools.ietf.org/html/rfc9110#section-15.6.4",
             _ => null,
         },

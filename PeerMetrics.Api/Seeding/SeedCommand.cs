@@ -6,6 +6,7 @@ using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 using Npgsql;
 using PeerMetrics.Api.Auth;
+using PeerMetrics.Tokens;
 using PeerMetrics.Api.Data;
 
 namespace PeerMetrics.Api.Seeding;

@@ -3,7 +3,7 @@ using System.Text.Json;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Primitives;
-using PeerMetrics.Api.Auth;
+using PeerMetrics.Tokens;
 using PeerMetrics.Api.Data;
 using PeerMetrics.Api.Problems;
 

@@ -1,26 +1,21 @@
-using Microsoft.AspNetCore.Http.HttpResults;
-
 namespace PeerMetrics.Api.Summaries;
 
 /// <summary>The conferences summaries: status by day, duration distribution, participant-count distribution.</summary>
 public static class ConferencesApi
 {
-    public static RouteGroupBuilder MapConferencesSummaries(this RouteGroupBuilder group)
-    {
-        group.MapGet("/conferences/summary", GetStatusByDay)
-            .WithName("conferences.summary")
-            .WithSummary("Conferences of the app per UTC day, by status (ongoing, error, warning, success).")
-            .WithTags("Conferences");
-        group.MapGet("/conferences/duration-summary", GetDurations)
-            .WithName("conferences.duration_summary")
-            .WithSummary("Conferences of the app in the 12 duration buckets, always all of them.")
-            .WithTags("Conferences");
-        group.MapGet("/conferences/participant-count-summary", GetParticipantCounts)
-            .WithName("conferences.participant_count_summary")
-            .WithSummary("How many conferences had k present participants (active, not SFU, with a session).")
-            .WithTags("Conferences");
-        return group;
-    }
+    private const string Tag = "Conferences";
+
+    public static readonly SummaryDefinition<DaySummaryBody> StatusByDay = new(
+        "/v1/conferences/summary", "conferences.summary", Tag,
+        "Conferences of the app per UTC day, by status (ongoing, error, warning, success).", GetStatusByDay);
+
+    public static readonly SummaryDefinition<DurationSummaryBody> Durations = new(
+        "/v1/conferences/duration-summary", "conferences.duration_summary", Tag,
+        "Conferences of the app in the 12 duration buckets, always all of them.", GetDurations);
+
+    public static readonly SummaryDefinition<ParticipantCountBody> ParticipantCounts = new(
+        "/v1/conferences/participant-count-summary", "conferences.participant_count_summary", Tag,
+        "How many conferences had k present participants (active, not SFU, with a session).", GetParticipantCounts);
 
     public sealed record DaySummary(string Date, long Success, long Warning, long Error, long Ongoing, long Total);
 
@@ -118,28 +113,28 @@ public static class ConferencesApi
 
     private static readonly int[] DurationLowerBounds = DurationBuckets.Select(bucket => bucket.MinSec).ToArray();
 
-    private static async Task<Ok<DaySummaryBody>> GetStatusByDay(SummaryQuery query, SummaryDatabase db, CancellationToken ct)
+    private static async Task<DaySummaryBody> GetStatusByDay(SummaryQuery query, SummaryDatabase db, CancellationToken ct)
     {
         var days = await db.QueryAsync<DayRow>(StatusByDaySql, query, ct);
-        return TypedResults.Ok(new DaySummaryBody(
-            days.Select(day => new DaySummary(day.Date, day.Success, day.Warning, day.Error, day.Ongoing, day.Total)).ToList()));
+        return new DaySummaryBody(
+            days.Select(day => new DaySummary(day.Date, day.Success, day.Warning, day.Error, day.Ongoing, day.Total)).ToList());
     }
 
-    private static async Task<Ok<DurationSummaryBody>> GetDurations(SummaryQuery query, SummaryDatabase db, CancellationToken ct)
+    private static async Task<DurationSummaryBody> GetDurations(SummaryQuery query, SummaryDatabase db, CancellationToken ct)
     {
         var counts = (await db.QueryAsync<BucketRow>(DurationsSql, query, ct, SqlParameters.Integers("lower_bounds", DurationLowerBounds)))
             .ToDictionary(row => row.Bucket, row => row.Count);
-        return TypedResults.Ok(new DurationSummaryBody(
+        return new DurationSummaryBody(
             DurationBuckets.Select((bucket, index) =>
-                new DurationBucket(bucket.Range, bucket.MinSec, bucket.MaxSec, counts.GetValueOrDefault(index + 1))).ToList()));
+                new DurationBucket(bucket.Range, bucket.MinSec, bucket.MaxSec, counts.GetValueOrDefault(index + 1))).ToList());
     }
 
-    private static async Task<Ok<ParticipantCountBody>> GetParticipantCounts(SummaryQuery query, SummaryDatabase db, CancellationToken ct)
+    private static async Task<ParticipantCountBody> GetParticipantCounts(SummaryQuery query, SummaryDatabase db, CancellationToken ct)
     {
         var rows = await db.QueryAsync<ParticipantCountRow>(ParticipantCountsSql, query, ct);
-        return TypedResults.Ok(new ParticipantCountBody(
+        return new ParticipantCountBody(
             rows.Select(row => new ParticipantCount(row.Participants, row.Conferences)).ToList(),
-            rows.Sum(row => row.Conferences)));
+            rows.Sum(row => row.Conferences));
     }
 
     private sealed class DayRow

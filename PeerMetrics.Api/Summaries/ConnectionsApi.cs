@@ -1,23 +1,19 @@
 using System.ComponentModel.DataAnnotations.Schema;
-using Microsoft.AspNetCore.Http.HttpResults;
 
 namespace PeerMetrics.Api.Summaries;
 
 /// <summary>The connections summaries: connection types and the setup time of the first negotiation.</summary>
 public static class ConnectionsApi
 {
-    public static RouteGroupBuilder MapConnectionsSummaries(this RouteGroupBuilder group)
-    {
-        group.MapGet("/connections/summary", GetSummary)
-            .WithName("connections.summary")
-            .WithSummary("Connections of the app by type: direct or relayed")
-            .WithTags("Connections");
-        group.MapGet("/connections/setup-time-summary", GetSetupTimeSummary)
-            .WithName("connections.setup_time_summary")
-            .WithSummary("Connections of the app by setup time of their first negotiation")
-            .WithTags("Connections");
-        return group;
-    }
+    private const string Tag = "Connections";
+
+    public static readonly SummaryDefinition<ConnectionsSummary> Types = new(
+        "/v1/connections/summary", "connections.summary", Tag,
+        "Connections of the app by type: direct or relayed", GetSummary);
+
+    public static readonly SummaryDefinition<SetupTimeSummary> SetupTimes = new(
+        "/v1/connections/setup-time-summary", "connections.setup_time_summary", Tag,
+        "Connections of the app by setup time of their first negotiation", GetSetupTimeSummary);
 
     public sealed record NamedCount(string Name, int Count);
 
@@ -52,10 +48,10 @@ public static class ConnectionsApi
 
     private sealed record TypeCounts([property: Column("direct")] int Direct, [property: Column("relayed")] int Relayed);
 
-    private static async Task<Ok<ConnectionsSummary>> GetSummary(SummaryQuery query, SummaryDatabase db, CancellationToken ct)
+    private static async Task<ConnectionsSummary> GetSummary(SummaryQuery query, SummaryDatabase db, CancellationToken ct)
     {
         var counts = (await db.QueryAsync<TypeCounts>(SummarySql, query, ct)).Single();
-        return TypedResults.Ok(new ConnectionsSummary([new("Direct", counts.Direct), new("Relayed", counts.Relayed)]));
+        return new ConnectionsSummary([new("Direct", counts.Direct), new("Relayed", counts.Relayed)]);
     }
 
     // No braces in these statements: EF formats raw SQL with string.Format when it has parameters.
@@ -111,7 +107,7 @@ public static class ConnectionsApi
         [property: Column("count")] int Count,
         [property: Column("conference_ids")] Guid[] ConferenceIds);
 
-    private static async Task<Ok<SetupTimeSummary>> GetSetupTimeSummary(SummaryQuery query, SummaryDatabase db, CancellationToken ct)
+    private static async Task<SetupTimeSummary> GetSetupTimeSummary(SummaryQuery query, SummaryDatabase db, CancellationToken ct)
     {
         var rows = (await db.QueryAsync<BucketRow>(SetupTimeSql, query, ct)).ToDictionary(row => row.Bucket);
 
@@ -120,6 +116,6 @@ public static class ConnectionsApi
                 ? new SetupTimeBucket(bucket.Range, bucket.MinMs, bucket.MaxMs, row.Count, row.ConferenceIds)
                 : new SetupTimeBucket(bucket.Range, bucket.MinMs, bucket.MaxMs, 0, []))
             .ToList();
-        return TypedResults.Ok(new SetupTimeSummary(buckets));
+        return new SetupTimeSummary(buckets);
     }
 }

@@ -1,22 +1,17 @@
-using Microsoft.AspNetCore.Http.HttpResults;
-
 namespace PeerMetrics.Api.Summaries;
 
 /// <summary>The issues summaries: issues by code, and getUserMedia errors by error name.</summary>
 public static class IssuesApi
 {
-    public static RouteGroupBuilder MapIssuesSummaries(this RouteGroupBuilder group)
-    {
-        group.MapGet("/issues/summary", GetByCode)
-            .WithName("issues.summary")
-            .WithSummary("Active issues of the app's conferences, grouped by code, most frequent first.")
-            .WithTags("Issues");
-        group.MapGet("/issues/gum-summary", GetUserMediaErrors)
-            .WithName("issues.gum_summary")
-            .WithSummary("getUserMedia errors of the app, grouped by error name, with a sample message.")
-            .WithTags("Issues");
-        return group;
-    }
+    private const string Tag = "Issues";
+
+    public static readonly SummaryDefinition<IssueSummaryBody> ByCode = new(
+        "/v1/issues/summary", "issues.summary", Tag,
+        "Active issues of the app's conferences, grouped by code, most frequent first.", GetByCode);
+
+    public static readonly SummaryDefinition<GumSummaryBody> UserMediaErrors = new(
+        "/v1/issues/gum-summary", "issues.gum_summary", Tag,
+        "getUserMedia errors of the app, grouped by error name, with a sample message.", GetUserMediaErrors);
 
     public sealed record IssueCount(string Code, string Title, long Count);
 
@@ -63,19 +58,19 @@ public static class IssuesApi
         ORDER BY count(*) DESC, gum.name COLLATE "C"
         """;
 
-    private static async Task<Ok<IssueSummaryBody>> GetByCode(SummaryQuery query, SummaryDatabase db, CancellationToken ct)
+    private static async Task<IssueSummaryBody> GetByCode(SummaryQuery query, SummaryDatabase db, CancellationToken ct)
     {
         var rows = await db.QueryAsync<CodeRow>(ByCodeSql, query, ct);
-        return TypedResults.Ok(new IssueSummaryBody(
-            rows.Select(row => new IssueCount(row.Code, IssueTitles.For(row.Code), row.Count)).ToList()));
+        return new IssueSummaryBody(
+            rows.Select(row => new IssueCount(row.Code, IssueTitles.For(row.Code), row.Count)).ToList());
     }
 
-    private static async Task<Ok<GumSummaryBody>> GetUserMediaErrors(SummaryQuery query, SummaryDatabase db, CancellationToken ct)
+    private static async Task<GumSummaryBody> GetUserMediaErrors(SummaryQuery query, SummaryDatabase db, CancellationToken ct)
     {
         var rows = await db.QueryAsync<GumRow>(UserMediaErrorsSql, query, ct);
-        return TypedResults.Ok(new GumSummaryBody(
+        return new GumSummaryBody(
             rows.Select(row => new GumError(row.Name, row.Message, row.Count)).ToList(),
-            rows.Sum(row => row.Count)));
+            rows.Sum(row => row.Count));
     }
 
     private sealed class CodeRow

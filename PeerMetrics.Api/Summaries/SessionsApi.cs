@@ -1,19 +1,13 @@
 using System.ComponentModel.DataAnnotations.Schema;
-using Microsoft.AspNetCore.Http.HttpResults;
 
 namespace PeerMetrics.Api.Summaries;
 
 /// <summary>The sessions summary: browsers, operating systems, countries and cities of the app's sessions.</summary>
 public static class SessionsApi
 {
-    public static RouteGroupBuilder MapSessionsSummaries(this RouteGroupBuilder group)
-    {
-        group.MapGet("/sessions/summary", GetSummary)
-            .WithName("sessions.summary")
-            .WithSummary("Sessions of the app by browser, operating system, country and city")
-            .WithTags("Sessions");
-        return group;
-    }
+    public static readonly SummaryDefinition<SessionsSummary> Summary = new(
+        "/v1/sessions/summary", "sessions.summary", "Sessions",
+        "Sessions of the app by browser, operating system, country and city", GetSummary);
 
     public sealed record NamedCount(string Name, int Count);
 
@@ -109,16 +103,16 @@ public static class SessionsApi
         [property: Column("latitude")] double? Latitude,
         [property: Column("longitude")] double? Longitude);
 
-    private static async Task<Ok<SessionsSummary>> GetSummary(SummaryQuery query, SummaryDatabase db, CancellationToken ct)
+    private static async Task<SessionsSummary> GetSummary(SummaryQuery query, SummaryDatabase db, CancellationToken ct)
     {
         var rows = await db.QueryAsync<ListRow>(Sql, query, ct);
 
         // The rows arrive in response order; only the split by kind is left.
         IEnumerable<ListRow> Of(int kind) => rows.Where(row => row.Kind == kind);
-        return TypedResults.Ok(new SessionsSummary(
+        return new SessionsSummary(
             Of(1).Select(row => new NamedCount(row.Name, row.Count)).ToList(),
             Of(2).Select(row => new NamedCount(row.Name, row.Count)).ToList(),
             Of(3).Select(row => new CountryCount(row.Name, row.Count)).ToList(),
-            Of(4).Select(row => new CityCount(row.Name, row.Latitude!.Value, row.Longitude!.Value, row.Count)).ToList()));
+            Of(4).Select(row => new CityCount(row.Name, row.Latitude!.Value, row.Longitude!.Value, row.Count)).ToList());
     }
 }

@@ -1,5 +1,4 @@
 using System.Net;
-using PeerMetrics.Api.Tests.Infrastructure;
 
 namespace PeerMetrics.Api.Tests;
 

@@ -1,4 +1,3 @@
-using PeerMetrics.Api.Tests.Infrastructure;
 
 namespace PeerMetrics.Api.Tests;
 

@@ -3,9 +3,10 @@ using System.Globalization;
 using System.Net.Http.Headers;
 using System.Text.Json.Nodes;
 using Microsoft.Extensions.Options;
-using PeerMetrics.Api.Auth;
-using PeerMetrics.Api.Tests.Infrastructure;
+using PeerMetrics.Tokens;
+using PeerMetrics.Api.Summaries;
 using PeerMetrics.Benchmarks;
+using PeerMetrics.Testing;
 
 // dotnet run -c Release --project tests/PeerMetrics.Benchmarks -- [--scale 1] [--runs 25] [--load-seconds 10]
 // Starts its own Postgres and Redis, seeds, runs the real Api as a process and prints markdown tables.
@@ -14,12 +15,7 @@ var runs = (int)Argument("--runs", 25);
 var loadSeconds = (int)Argument("--load-seconds", 10);
 CultureInfo.DefaultThreadCurrentCulture = CultureInfo.InvariantCulture;
 
-string[] summaries =
-[
-    "/v1/conferences/summary", "/v1/conferences/duration-summary", "/v1/conferences/participant-count-summary",
-    "/v1/issues/summary", "/v1/issues/gum-summary", "/v1/connections/summary",
-    "/v1/connections/setup-time-summary", "/v1/sessions/summary",
-];
+var summaries = SummaryCatalog.All.Select(summary => summary.Route).ToList();
 
 await using var postgres = await PostgresServer.StartNewAsync();
 await using var redis = await RedisServer.StartNewAsync();
@@ -73,7 +69,7 @@ Console.WriteLine();
 Console.WriteLine($"All eight warm, requested together like a dashboard page: p50 {allEight.P50:F2} ms, p99 {allEight.P99:F2} ms");
 
 // Throughput under load, next to a constant-bytes endpoint of the same size served from this process.
-var loadRoute = $"/v1/sessions/summary?appId={appId}&{window}";
+var loadRoute = $"{SessionsApi.Summary.Route}?appId={appId}&{window}";
 var body = await dashboard.GetByteArrayAsync(loadRoute);
 var constantPort = LocalProcess.FreePort();
 var constant = ConstantServer.Start(constantPort, body);

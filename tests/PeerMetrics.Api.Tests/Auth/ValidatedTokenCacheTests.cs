@@ -2,9 +2,8 @@ using System.Net;
 using System.Net.Http.Headers;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
-using PeerMetrics.Api.Auth;
+using PeerMetrics.Tokens;
 using PeerMetrics.Api.Tests.Caching;
-using PeerMetrics.Api.Tests.Infrastructure;
 
 namespace PeerMetrics.Api.Tests.Auth;
 

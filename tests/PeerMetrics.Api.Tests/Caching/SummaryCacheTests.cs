@@ -4,7 +4,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.Metrics.Testing;
 using Microsoft.Extensions.Logging;
 using PeerMetrics.Api.Caching;
-using PeerMetrics.Api.Tests.Infrastructure;
+using PeerMetrics.Api.Summaries;
 using StackExchange.Redis;
 
 namespace PeerMetrics.Api.Tests.Caching;
@@ -15,7 +15,7 @@ public sealed class SummaryCacheTests(InfrastructureFixture infrastructure)
     private const string Window = "created_at_gte=2026-03-01T00:00:00Z";
 
     [Theory]
-    [MemberData(nameof(Routes))]
+    [MemberData(nameof(Summaries))]
     public async Task First_request_is_a_miss_and_the_next_a_hit_with_identical_bytes(string route, string label)
     {
         await using var api = await StartApiAsync();
@@ -27,14 +27,22 @@ public sealed class SummaryCacheTests(InfrastructureFixture infrastructure)
         var hit = await client.GetAsync(url);
 
         Assert.Equal(HttpStatusCode.OK, miss.StatusCode);
-        Assert.Equal("MISS", CacheHeader(miss));
-        Assert.Equal("HIT", CacheHeader(hit));
+        Assert.Equal("MISS", Responses.CacheHeader(miss));
+        Assert.Equal("HIT", Responses.CacheHeader(hit));
         Assert.Equal("application/json; charset=utf-8", hit.Content.Headers.ContentType?.ToString());
         Assert.Equal(await miss.Content.ReadAsByteArrayAsync(), await hit.Content.ReadAsByteArrayAsync());
         Assert.Equal(1, api.Computes(label));
     }
 
-    public static TheoryData<string, string> Routes() => SummaryRoutes.Theory();
+    public static TheoryData<string, string> Summaries()
+    {
+        var data = new TheoryData<string, string>();
+        foreach (var summary in SummaryCatalog.All)
+        {
+            data.Add(summary.Route, summary.Label);
+        }
+        return data;
+    }
 
     [Fact]
     public async Task The_key_follows_the_normalized_minute_window_and_nothing_else()
@@ -44,16 +52,16 @@ public sealed class SummaryCacheTests(InfrastructureFixture infrastructure)
         using var client = api.Factory.CreateClientFor(organization.Id);
         var route = $"/v1/conferences/summary?appId={app.Id}";
 
-        Assert.Equal("MISS", await CacheHeaderOf(client, $"{route}&created_at_gte=2026-03-01T10:15:05Z"));
+        Assert.Equal("MISS", await Responses.CacheHeaderOf(client, $"{route}&created_at_gte=2026-03-01T10:15:05Z"));
         // 20 s later in the same minute, and the same instant written with an offset: one entry.
-        Assert.Equal("HIT", await CacheHeaderOf(client, $"{route}&created_at_gte=2026-03-01T10:15:25Z"));
-        Assert.Equal("HIT", await CacheHeaderOf(client, $"{route}&created_at_gte=2026-03-01T12:15:05%2B02:00"));
-        Assert.Equal("HIT", await CacheHeaderOf(client, $"{route}&created_at_gte=2026-03-01T10:15:05Z&unrelated=1"));
+        Assert.Equal("HIT", await Responses.CacheHeaderOf(client, $"{route}&created_at_gte=2026-03-01T10:15:25Z"));
+        Assert.Equal("HIT", await Responses.CacheHeaderOf(client, $"{route}&created_at_gte=2026-03-01T12:15:05%2B02:00"));
+        Assert.Equal("HIT", await Responses.CacheHeaderOf(client, $"{route}&created_at_gte=2026-03-01T10:15:05Z&unrelated=1"));
         // A different instant, or another bound, is another entry.
-        Assert.Equal("MISS", await CacheHeaderOf(client, $"{route}&created_at_gte=2026-03-01T10:16:05Z"));
-        Assert.Equal("MISS", await CacheHeaderOf(client, $"{route}&created_at_gte=2026-03-01T10:15:05%2B01:00"));
-        Assert.Equal("MISS", await CacheHeaderOf(client, $"{route}&created_at_gte=2026-03-01T10:15:05Z&created_at_lte=2026-03-30T00:00:00Z"));
-        Assert.Equal("MISS", await CacheHeaderOf(client, $"/v1/conferences/duration-summary?appId={app.Id}&created_at_gte=2026-03-01T10:15:05Z"));
+        Assert.Equal("MISS", await Responses.CacheHeaderOf(client, $"{route}&created_at_gte=2026-03-01T10:16:05Z"));
+        Assert.Equal("MISS", await Responses.CacheHeaderOf(client, $"{route}&created_at_gte=2026-03-01T10:15:05%2B01:00"));
+        Assert.Equal("MISS", await Responses.CacheHeaderOf(client, $"{route}&created_at_gte=2026-03-01T10:15:05Z&created_at_lte=2026-03-30T00:00:00Z"));
+        Assert.Equal("MISS", await Responses.CacheHeaderOf(client, $"/v1/conferences/duration-summary?appId={app.Id}&created_at_gte=2026-03-01T10:15:05Z"));
     }
 
     [Fact]
@@ -64,10 +72,10 @@ public sealed class SummaryCacheTests(InfrastructureFixture infrastructure)
         using var client = api.Factory.CreateClientFor(organization.Id);
         var url = $"/v1/sessions/summary?appId={app.Id}&{Window}";
 
-        Assert.Equal("MISS", await CacheHeaderOf(client, url));
-        Assert.Equal("HIT", await CacheHeaderOf(client, url));
+        Assert.Equal("MISS", await Responses.CacheHeaderOf(client, url));
+        Assert.Equal("HIT", await Responses.CacheHeaderOf(client, url));
         await Task.Delay(TimeSpan.FromSeconds(2.5));
-        Assert.Equal("MISS", await CacheHeaderOf(client, url));
+        Assert.Equal("MISS", await Responses.CacheHeaderOf(client, url));
 
         Assert.Equal(2, api.Computes("sessions.summary"));
         Assert.Equal(2, api.Lookups("sessions.summary", "miss"));
@@ -82,15 +90,15 @@ public sealed class SummaryCacheTests(InfrastructureFixture infrastructure)
         var (organization, app) = await CacheTestData.SeedAppAsync(api.ConnectionString);
         using var client = api.Factory.CreateClientFor(organization.Id);
 
-        foreach (var (route, _) in SummaryRoutes.All)
+        foreach (var summary in SummaryCatalog.All)
         {
-            await client.GetAsync($"{route}?appId={app.Id}&{Window}");
+            await client.GetAsync($"{summary.Route}?appId={app.Id}&{Window}");
         }
 
-        var keys = await WaitForKeysAsync(redis, SummaryRoutes.All.Length);
-        Assert.Equal(SummaryRoutes.All.Length, keys.Length);
+        var keys = await WaitForKeysAsync(redis, SummaryCatalog.All.Count);
+        Assert.Equal(SummaryCatalog.All.Count, keys.Length);
         // Window = created_at_gte only: the lower bound to the minute, no upper bound.
-        var expected = SummaryRoutes.All.Select(route => $"summary:{route.Label}:{organization.Id:N}:{app.Id:N}:20260301T0000Z:-");
+        var expected = SummaryCatalog.All.Select(summary => $"summary:{summary.Label}:{organization.Id:N}:{app.Id:N}:20260301T0000Z:-");
         Assert.Equal(expected.Order(StringComparer.Ordinal), keys.Order(StringComparer.Ordinal));
     }
 
@@ -108,13 +116,13 @@ public sealed class SummaryCacheTests(InfrastructureFixture infrastructure)
         {
             var response = await client.GetAsync($"/v1/issues/gum-summary?appId={app.Id}&created_at_gte=2026-03-01T00:{minute}:00Z");
             Assert.Equal(HttpStatusCode.OK, response.StatusCode);
-            Assert.Equal("MISS", CacheHeader(response));
+            Assert.Equal("MISS", Responses.CacheHeader(response));
             Assert.Equal(expected, await response.Content.ReadAsStringAsync());
         }
         Assert.Single(api.Factory.Logs.GetSnapshot(), log => log.Message.StartsWith("Redis is unreachable", StringComparison.Ordinal));
 
         await redis.StartAsync();
-        await WaitUntilAsync(async () =>
+        await Responses.EventuallyAsync(async () =>
         {
             await client.GetAsync($"/v1/issues/gum-summary?appId={app.Id}&created_at_gte={DateTime.UtcNow:yyyy-MM-ddTHH:mm:ss.fffffffZ}");
             return (await KeysAsync(redis)).Length > 0;
@@ -137,7 +145,7 @@ public sealed class SummaryCacheTests(InfrastructureFixture infrastructure)
         var unknown = await client.GetAsync($"/v1/conferences/summary?appId={app.Id}&created_at_gte=2026-02-01T00:00:00Z");
 
         Assert.Equal(HttpStatusCode.OK, stale.StatusCode);
-        Assert.Equal("STALE", CacheHeader(stale));
+        Assert.Equal("STALE", Responses.CacheHeader(stale));
         Assert.Equal(await fresh.Content.ReadAsStringAsync(), await stale.Content.ReadAsStringAsync());
         Assert.Equal(HttpStatusCode.ServiceUnavailable, unknown.StatusCode);
         Assert.Equal("application/problem+json", unknown.Content.Headers.ContentType?.MediaType);
@@ -189,9 +197,9 @@ public sealed class SummaryCacheTests(InfrastructureFixture infrastructure)
         var url = $"/v1/conferences/duration-summary?appId={app.Id}&{Window}";
         var body = await dashboard.GetStringAsync(url);
 
-        Assert.Equal("HIT", await CacheHeaderOf(dashboard, url, noCache: true));
-        Assert.Equal("MISS", await CacheHeaderOf(prewarmer, url, noCache: true));
-        Assert.Equal("HIT", await CacheHeaderOf(dashboard, url));
+        Assert.Equal("HIT", await Responses.CacheHeaderOf(dashboard, url, noCache: true));
+        Assert.Equal("MISS", await Responses.CacheHeaderOf(prewarmer, url, noCache: true));
+        Assert.Equal("HIT", await Responses.CacheHeaderOf(dashboard, url));
         Assert.Equal(2, api.Computes("conferences.duration_summary"));
         Assert.Equal(body, await dashboard.GetStringAsync(url));
     }
@@ -227,21 +235,6 @@ public sealed class SummaryCacheTests(InfrastructureFixture infrastructure)
         Assert.Contains(app.Id.ToString(), warning.Message);
     }
 
-    private static string? CacheHeader(HttpResponseMessage response) =>
-        response.Headers.TryGetValues("X-Cache", out var values) ? values.Single() : null;
-
-    private static async Task<string?> CacheHeaderOf(HttpClient client, string url, bool noCache = false)
-    {
-        using var request = new HttpRequestMessage(HttpMethod.Get, url);
-        if (noCache)
-        {
-            request.Headers.CacheControl = new() { NoCache = true };
-        }
-        using var response = await client.SendAsync(request);
-        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
-        return CacheHeader(response);
-    }
-
     private static async Task<string[]> KeysAsync(RedisServer redis)
     {
         await using var connection = await ConnectionMultiplexer.ConnectAsync(redis.ConnectionString);
@@ -252,60 +245,11 @@ public sealed class SummaryCacheTests(InfrastructureFixture infrastructure)
     private static async Task<string[]> WaitForKeysAsync(RedisServer redis, int expected)
     {
         string[] keys = [];
-        await WaitUntilAsync(async () => (keys = await KeysAsync(redis)).Length >= expected);
+        await Responses.EventuallyAsync(async () => (keys = await KeysAsync(redis)).Length >= expected);
         return keys;
     }
 
-    private static async Task WaitUntilAsync(Func<Task<bool>> condition)
-    {
-        var deadline = DateTime.UtcNow.AddSeconds(15);
-        while (!await condition())
-        {
-            Assert.True(DateTime.UtcNow < deadline, "condition not met within 15 s");
-            await Task.Delay(200);
-        }
-    }
-
-    private async Task<TestApi> StartApiAsync(Dictionary<string, string?>? settings = null,
-        RedisServer? redis = null, PostgresServer? postgres = null)
-    {
-        var connectionString = await (postgres ?? infrastructure.Postgres).CreateDatabaseAsync();
-        var factory = new ApiFactory(connectionString, (redis ?? infrastructure.Redis).ConnectionString, settings);
-        factory.CreateClient().Dispose(); // starts the host: migrations run before data is added
-        return new TestApi(factory, connectionString);
-    }
-
-    /// <summary>The Api under test plus collectors of its cache metrics.</summary>
-    private sealed class TestApi : IAsyncDisposable
-    {
-        private readonly MetricCollector<long> _lookups;
-        private readonly MetricCollector<double> _computes;
-
-        public TestApi(ApiFactory factory, string connectionString)
-        {
-            Factory = factory;
-            ConnectionString = connectionString;
-            var meters = factory.Services.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>();
-            _lookups = new(meters, SummaryCacheMetrics.MeterName, "peermetrics.summary.cache.lookups");
-            _computes = new(meters, SummaryCacheMetrics.MeterName, "peermetrics.summary.compute.duration");
-        }
-
-        public ApiFactory Factory { get; }
-        public string ConnectionString { get; }
-
-        public int Computes(string summary) =>
-            _computes.GetMeasurementSnapshot().Count(m => (string?)m.Tags["summary"] == summary);
-
-        public long Lookups(string summary, string result) =>
-            _lookups.GetMeasurementSnapshot()
-                .Where(m => (string?)m.Tags["summary"] == summary && (string?)m.Tags["cache.result"] == result)
-                .Sum(m => m.Value);
-
-        public async ValueTask DisposeAsync()
-        {
-            _lookups.Dispose();
-            _computes.Dispose();
-            await Factory.DisposeAsync();
-        }
-    }
+    private Task<TestApi> StartApiAsync(Dictionary<string, string?>? settings = null,
+        RedisServer? redis = null, PostgresServer? postgres = null) =>
+        TestApi.StartAsync(postgres ?? infrastructure.Postgres, redis ?? infrastructure.Redis, settings);
 }

@@ -1,5 +1,4 @@
 using PeerMetrics.Api.Data;
-using PeerMetrics.Api.Tests.Infrastructure;
 
 namespace PeerMetrics.Api.Tests.Prewarming;
 

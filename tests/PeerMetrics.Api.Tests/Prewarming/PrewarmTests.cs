@@ -4,8 +4,8 @@ using System.Net;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.Metrics.Testing;
 using PeerMetrics.Api.Caching;
+using PeerMetrics.Api.Summaries;
 using PeerMetrics.Api.Tests.Caching;
-using PeerMetrics.Api.Tests.Infrastructure;
 using PeerMetrics.Prewarmer;
 using StackExchange.Redis;
 
@@ -17,17 +17,16 @@ public sealed class PrewarmTests(InfrastructureFixture infrastructure) : IAsyncL
     private static readonly TimeSpan Recent = TimeSpan.FromHours(1);
     private static readonly TimeSpan Old = TimeSpan.FromDays(3);
 
-    private ApiFactory _api = null!;
+    private TestApi _api = null!;
     private MetricCollector<long> _lookups = null!;
     private string _connectionString = null!;
     private readonly string _leaseKey = $"prewarm:lease:{Guid.NewGuid():N}";
 
     public async Task InitializeAsync()
     {
-        _connectionString = await infrastructure.Postgres.CreateDatabaseAsync();
-        _api = new ApiFactory(_connectionString, infrastructure.Redis.ConnectionString);
-        _api.CreateClient().Dispose(); // starts the host: migrations run before data is added
-        _lookups = new(_api.Services.GetRequiredService<IMeterFactory>(), SummaryCacheMetrics.MeterName,
+        _api = await TestApi.StartAsync(infrastructure.Postgres, infrastructure.Redis);
+        _connectionString = _api.ConnectionString;
+        _lookups = new(_api.Factory.Services.GetRequiredService<IMeterFactory>(), SummaryCacheMetrics.MeterName,
             "peermetrics.summary.cache.lookups");
     }
 
@@ -45,17 +44,17 @@ public sealed class PrewarmTests(InfrastructureFixture infrastructure) : IAsyncL
         var active = PrewarmTestData.AppWithConference(data, organization, Recent);
         var dormant = PrewarmTestData.AppWithConference(data, organization, Old);
         await data.SaveAsync();
-        await using var prewarmer = new TestPrewarmer(_api, infrastructure.Redis.ConnectionString, _leaseKey);
+        await using var prewarmer = new TestPrewarmer(_api.Factory, infrastructure.Redis.ConnectionString, _leaseKey);
 
         Assert.Equal(PrewarmAttempt.Ran, await prewarmer.Runner.TryRunAsync(CancellationToken.None));
 
-        using var dashboard = _api.CreateClientFor(organization.Id);
-        foreach (var (route, label) in SummaryRoutes.All)
+        using var dashboard = _api.Factory.CreateClientFor(organization.Id);
+        foreach (var summary in SummaryCatalog.All)
         {
-            Assert.Equal("HIT", await CacheHeaderOf(dashboard, DefaultWindowUrl(route, active.Id)));
-            Assert.Equal("MISS", await CacheHeaderOf(dashboard, DefaultWindowUrl(route, dormant.Id)));
+            Assert.Equal("HIT", await Responses.CacheHeaderOf(dashboard, DashboardRequests.DefaultWindowUrl(summary.Route, active.Id)));
+            Assert.Equal("MISS", await Responses.CacheHeaderOf(dashboard, DashboardRequests.DefaultWindowUrl(summary.Route, dormant.Id)));
             // The current and the next minute's windows, once each.
-            Assert.Equal(2, Refreshes(label));
+            Assert.Equal(2, Refreshes(summary.Label));
         }
         var cycle = Assert.Single(prewarmer.Logs.GetSnapshot(), log => log.Message.StartsWith("Warmed ", StringComparison.Ordinal));
         Assert.Matches(@"^Warmed 16 summary entries across 1 apps \(0 failed\) in \d+ ms$", cycle.Message);
@@ -77,14 +76,15 @@ public sealed class PrewarmTests(InfrastructureFixture infrastructure) : IAsyncL
         PrewarmTestData.AppWithConference(data, organization, Recent, conferenceActive: false);
         await data.SaveAsync();
         var since = (DateTime.UtcNow - TimeSpan.FromDays(2)).ToString("O", CultureInfo.InvariantCulture);
-        using var prewarmer = _api.CreateRefreshClient();
-        using var dashboard = _api.CreateClientFor(organization.Id);
-        using var anonymous = _api.CreateClient();
+        using var prewarmer = _api.Factory.CreateRefreshClient();
+        using var dashboard = _api.Factory.CreateClientFor(organization.Id);
+        using var anonymous = _api.Factory.CreateClient();
 
         var body = await prewarmer.GetStringAsync($"/internal/active-apps?since={Uri.EscapeDataString(since)}");
 
         var ids = string.Join(',', expected.Select(a => a.Id).Order().Select(id => $"\"{id}\""));
-        Assert.Equal($$"""{"apps":[{{ids}}]}""", body);
+        var summaries = string.Join(',', SummaryCatalog.All.Select(summary => $$"""{"path":"{{summary.Route}}","label":"{{summary.Label}}"}"""));
+        Assert.Equal($$"""{"apps":[{{ids}}],"summaries":[{{summaries}}]}""", body);
         Assert.Equal(HttpStatusCode.Forbidden, (await dashboard.GetAsync($"/internal/active-apps?since={since}")).StatusCode);
         Assert.Equal(HttpStatusCode.Unauthorized, (await anonymous.GetAsync($"/internal/active-apps?since={since}")).StatusCode);
         Assert.Equal(HttpStatusCode.BadRequest, (await prewarmer.GetAsync("/internal/active-apps")).StatusCode);
@@ -100,8 +100,8 @@ public sealed class PrewarmTests(InfrastructureFixture infrastructure) : IAsyncL
         PrewarmTestData.AppWithConference(data, organization, Recent);
         await data.SaveAsync();
         var settings = new Dictionary<string, string?> { ["Prewarm:Interval"] = "00:00:04", ["Prewarm:LeaseMargin"] = "00:00:01" };
-        await using var first = new TestPrewarmer(_api, infrastructure.Redis.ConnectionString, _leaseKey, settings);
-        await using var second = new TestPrewarmer(_api, infrastructure.Redis.ConnectionString, _leaseKey, settings);
+        await using var first = new TestPrewarmer(_api.Factory, infrastructure.Redis.ConnectionString, _leaseKey, settings);
+        await using var second = new TestPrewarmer(_api.Factory, infrastructure.Redis.ConnectionString, _leaseKey, settings);
 
         // Two cycles with both replicas racing: one runs each, the same one, and each entry is refreshed once.
         var attempts = new List<PrewarmAttempt[]>();
@@ -128,11 +128,11 @@ public sealed class PrewarmTests(InfrastructureFixture infrastructure) : IAsyncL
         var data = new TestData(_connectionString);
         PrewarmTestData.AppWithConference(data, data.Organization(), Recent);
         await data.SaveAsync();
-        await using var running = new TestPrewarmer(_api, infrastructure.Redis.ConnectionString, _leaseKey);
-        await using var standby = new TestPrewarmer(_api, infrastructure.Redis.ConnectionString, _leaseKey);
+        await using var running = new TestPrewarmer(_api.Factory, infrastructure.Redis.ConnectionString, _leaseKey);
+        await using var standby = new TestPrewarmer(_api.Factory, infrastructure.Redis.ConnectionString, _leaseKey);
 
         await running.StartAsync();
-        await WaitUntilAsync(() => running.Logs.GetSnapshot().Any(log => log.Message.StartsWith("Warmed 16 ", StringComparison.Ordinal)));
+        await Responses.EventuallyAsync(() => Task.FromResult(running.Logs.GetSnapshot().Any(log => log.Message.StartsWith("Warmed 16 ", StringComparison.Ordinal))));
         Assert.Equal(PrewarmAttempt.NotLeader, await standby.Runner.TryRunAsync(CancellationToken.None));
 
         await running.StopAsync();
@@ -144,7 +144,7 @@ public sealed class PrewarmTests(InfrastructureFixture infrastructure) : IAsyncL
     public async Task Without_the_api_or_redis_a_cycle_fails_quietly_and_the_next_one_runs()
     {
         await using var redis = await RedisServer.StartNewAsync();
-        await using var noApi = new TestPrewarmer(_api, redis.ConnectionString, _leaseKey, useApi: false);
+        await using var noApi = new TestPrewarmer(_api.Factory, redis.ConnectionString, _leaseKey, useApi: false);
 
         Assert.Equal(PrewarmAttempt.Ran, await noApi.Runner.TryRunAsync(CancellationToken.None));
         Assert.Single(noApi.Logs.GetSnapshot(), log => log.Message.StartsWith("Prewarm cycle skipped: could not list active apps", StringComparison.Ordinal));
@@ -162,25 +162,4 @@ public sealed class PrewarmTests(InfrastructureFixture infrastructure) : IAsyncL
 
     private long TotalRefreshes() =>
         _lookups.GetMeasurementSnapshot().Where(m => (string?)m.Tags["cache.result"] == "refresh").Sum(m => m.Value);
-
-    // What the dashboard sends by default: now − 30 days, to the millisecond (JS toISOString).
-    private static string DefaultWindowUrl(string route, Guid appId) =>
-        $"{route}?appId={appId}&created_at_gte={DateTime.UtcNow.AddDays(-30).ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", CultureInfo.InvariantCulture)}";
-
-    private static async Task<string?> CacheHeaderOf(HttpClient client, string url)
-    {
-        using var response = await client.GetAsync(url);
-        Assert.True(response.StatusCode == HttpStatusCode.OK, $"{url}: {(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}");
-        return response.Headers.TryGetValues("X-Cache", out var values) ? values.Single() : null;
-    }
-
-    private static async Task WaitUntilAsync(Func<bool> condition)
-    {
-        var deadline = DateTime.UtcNow.AddSeconds(15);
-        while (!condition())
-        {
-            Assert.True(DateTime.UtcNow < deadline, "condition not met within 15 s");
-            await Task.Delay(100);
-        }
-    }
 }

@@ -3,7 +3,6 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Testing;
-using PeerMetrics.Api.Tests.Infrastructure;
 using PeerMetrics.Prewarmer;
 
 namespace PeerMetrics.Api.Tests.Prewarming;

@@ -5,7 +5,6 @@ using Microsoft.IdentityModel.JsonWebTokens;
 using Microsoft.IdentityModel.Tokens;
 using Npgsql;
 using PeerMetrics.Api.Seeding;
-using PeerMetrics.Api.Tests.Infrastructure;
 
 namespace PeerMetrics.Api.Tests.Seeding;
 

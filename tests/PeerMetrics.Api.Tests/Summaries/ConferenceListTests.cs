@@ -1,8 +1,6 @@
 using System.Net;
 using System.Text.Json.Nodes;
 using PeerMetrics.Api.Data;
-using PeerMetrics.Api.Tests.Infrastructure;
-using static PeerMetrics.Api.Tests.Summaries.SummaryScenario;
 
 namespace PeerMetrics.Api.Tests.Summaries;
 
@@ -18,7 +16,7 @@ public sealed class ConferenceListTests(InfrastructureFixture infrastructure)
     [Fact]
     public async Task Row_has_every_field_with_naive_utc_times_and_present_participants()
     {
-        await using var s = await StartAsync(infrastructure);
+        await using var s = await SummaryScenario.StartAsync(infrastructure);
         var conference = s.Data.Conference(s.App, c =>
         {
             c.Id = Guid.Parse("11111111-1111-1111-1111-111111111111");
@@ -46,10 +44,10 @@ public sealed class ConferenceListTests(InfrastructureFixture infrastructure)
 
         var body = await s.GetOkAsync($"/v1/conferences?appId={s.App.Id}");
 
-        AssertJson($$"""
+        JsonAssert.Equal($$"""
             {"data":[{
               "id":"11111111-1111-1111-1111-111111111111","conference_id":"room-1","conference_name":"Daily",
-              "conference_info":{"topic":"standup","n":[1,2]},
+              "conference_info":{"n":[1,2],"topic":"standup"},
               "start_time":"2026-03-21 09:00:00.123456","call_start":"2026-03-21 09:00:05.000000","end_time":null,
               "ongoing":true,"duration":0,"app":"{{s.App.Id}}","created_at":"2026-03-21 09:00:00.000000",
               "has_errors":false,"has_warnings":true,"participants_count":1
@@ -60,7 +58,7 @@ public sealed class ConferenceListTests(InfrastructureFixture infrastructure)
     [Fact]
     public async Task Filters_combine_and_order_is_created_at_then_id()
     {
-        await using var s = await StartAsync(infrastructure);
+        await using var s = await SummaryScenario.StartAsync(infrastructure);
         var person = s.Data.Participant(s.App);
         var tieB = s.Data.Conference(s.App, c => { c.ConferenceId = "tie-b"; c.CreatedAt = At(10); c.Duration = 60; c.Id = Guid.Parse("bbbbbbbb-0000-0000-0000-000000000000"); });
         var tieA = s.Data.Conference(s.App, c => { c.ConferenceId = "tie-a"; c.CreatedAt = At(10); c.Duration = 60; c.Id = Guid.Parse("aaaaaaaa-0000-0000-0000-000000000000"); });
@@ -86,7 +84,7 @@ public sealed class ConferenceListTests(InfrastructureFixture infrastructure)
     [Fact]
     public async Task Issue_code_lists_each_conference_once_and_ignores_inactive_issues()
     {
-        await using var s = await StartAsync(infrastructure);
+        await using var s = await SummaryScenario.StartAsync(infrastructure);
         var person = s.Data.Participant(s.App);
         var many = s.Data.Conference(s.App, c => { c.ConferenceId = "many"; c.CreatedAt = At(9); });
         var inactive = s.Data.Conference(s.App, c => { c.ConferenceId = "inactive"; c.CreatedAt = At(10); });
@@ -109,7 +107,7 @@ public sealed class ConferenceListTests(InfrastructureFixture infrastructure)
     [Fact]
     public async Task Pagination_is_opt_in_clamped_and_counts_all_matches()
     {
-        await using var s = await StartAsync(infrastructure);
+        await using var s = await SummaryScenario.StartAsync(infrastructure);
         for (var i = 0; i < 205; i++)
         {
             var n = i;
@@ -131,8 +129,8 @@ public sealed class ConferenceListTests(InfrastructureFixture infrastructure)
         Assert.Equal(["c003"], Ids(body, "results"));
         Assert.Equal(200, JsonNode.Parse(await s.GetOkAsync($"{url}&limit=500"))!["results"]!.AsArray().Count);
         Assert.Equal(["c203", "c204"], Ids(await s.GetOkAsync($"{url}&limit=5&offset=203"), "results"));
-        AssertJson("""{"results":[],"count":205}""", await s.GetOkAsync($"{url}&limit=5&offset=1000"));
-        AssertJson("""{"results":[],"count":0}""", await s.GetOkAsync($"{url}&limit=5&duration_gte=1"));
+        JsonAssert.Equal("""{"results":[],"count":205}""", await s.GetOkAsync($"{url}&limit=5&offset=1000"));
+        JsonAssert.Equal("""{"results":[],"count":0}""", await s.GetOkAsync($"{url}&limit=5&duration_gte=1"));
     }
 
     [Theory]
@@ -146,37 +144,37 @@ public sealed class ConferenceListTests(InfrastructureFixture infrastructure)
     [InlineData("conference_ids=11111111-1111-1111-1111-111111111111,nope", "invalid_parameters")]
     public async Task Bad_parameters_are_400(string query, string errorCode)
     {
-        await using var s = await StartAsync(infrastructure);
+        await using var s = await SummaryScenario.StartAsync(infrastructure);
         await s.SaveAsync();
 
-        await AssertProblemAsync(s.Client, $"/v1/conferences?appId={s.App.Id}&{query}", HttpStatusCode.BadRequest, errorCode);
+        await Responses.AssertProblemAsync(s.Client, $"/v1/conferences?appId={s.App.Id}&{query}", HttpStatusCode.BadRequest, errorCode);
     }
 
     [Fact]
     public async Task More_than_1000_conference_ids_is_400_and_1000_is_fine()
     {
-        await using var s = await StartAsync(infrastructure);
+        await using var s = await SummaryScenario.StartAsync(infrastructure);
         await s.SaveAsync();
         string IdList(int n) => string.Join(',', Enumerable.Range(0, n).Select(_ => Guid.NewGuid()));
 
-        await AssertProblemAsync(s.Client, $"/v1/conferences?conference_ids={IdList(1001)}", HttpStatusCode.BadRequest, "invalid_parameters");
-        AssertJson("""{"data":[]}""", await s.GetOkAsync($"/v1/conferences?conference_ids={IdList(1000)}"));
+        await Responses.AssertProblemAsync(s.Client, $"/v1/conferences?conference_ids={IdList(1001)}", HttpStatusCode.BadRequest, "invalid_parameters");
+        JsonAssert.Equal("""{"data":[]}""", await s.GetOkAsync($"/v1/conferences?conference_ids={IdList(1000)}"));
     }
 
     [Fact]
     public async Task No_filter_is_400_missing_parameters_even_with_pagination()
     {
-        await using var s = await StartAsync(infrastructure);
+        await using var s = await SummaryScenario.StartAsync(infrastructure);
         await s.SaveAsync();
 
-        await AssertProblemAsync(s.Client, "/v1/conferences", HttpStatusCode.BadRequest, "missing_parameters");
-        await AssertProblemAsync(s.Client, "/v1/conferences?limit=10&offset=0&appId=", HttpStatusCode.BadRequest, "missing_parameters");
+        await Responses.AssertProblemAsync(s.Client, "/v1/conferences", HttpStatusCode.BadRequest, "missing_parameters");
+        await Responses.AssertProblemAsync(s.Client, "/v1/conferences?limit=10&offset=0&appId=", HttpStatusCode.BadRequest, "missing_parameters");
     }
 
     [Fact]
     public async Task Another_organizations_app_is_404_and_without_appId_only_own_apps_are_listed()
     {
-        await using var s = await StartAsync(infrastructure);
+        await using var s = await SummaryScenario.StartAsync(infrastructure);
         var otherOrganization = s.Data.Organization();
         var foreignApp = s.Data.App(otherOrganization);
         var foreign = s.Data.Conference(foreignApp, c => c.ConferenceId = "foreign");
@@ -185,20 +183,9 @@ public sealed class ConferenceListTests(InfrastructureFixture infrastructure)
         var mineToo = s.Data.Conference(secondApp, c => { c.ConferenceId = "mine-too"; c.CreatedAt = TestData.Now.AddMinutes(1); });
         await s.SaveAsync();
 
-        await AssertProblemAsync(s.Client, $"/v1/conferences?appId={foreignApp.Id}", HttpStatusCode.NotFound, "app_not_found");
-        await AssertProblemAsync(s.Client, $"/v1/conferences?appId={Guid.NewGuid()}", HttpStatusCode.NotFound, "app_not_found");
+        await Responses.AssertProblemAsync(s.Client, $"/v1/conferences?appId={foreignApp.Id}", HttpStatusCode.NotFound, "app_not_found");
+        await Responses.AssertProblemAsync(s.Client, $"/v1/conferences?appId={Guid.NewGuid()}", HttpStatusCode.NotFound, "app_not_found");
         Assert.Equal(["mine", "mine-too"],
             Ids(await s.GetOkAsync($"/v1/conferences?conference_ids={foreign.Id},{mine.Id},{mineToo.Id}")));
-    }
-
-    internal static async Task AssertProblemAsync(HttpClient client, string url, HttpStatusCode status, string errorCode)
-    {
-        using var response = await client.GetAsync(url);
-        var body = await response.Content.ReadAsStringAsync();
-        Assert.True(response.StatusCode == status, $"{url}: {(int)response.StatusCode} {body}");
-        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
-        var problem = JsonNode.Parse(body)!;
-        Assert.Equal(errorCode, problem["error_code"]!.GetValue<string>());
-        Assert.Equal((int)status, problem["status"]!.GetValue<int>());
     }
 }

@@ -1,5 +1,3 @@
-using PeerMetrics.Api.Tests.Infrastructure;
-using static PeerMetrics.Api.Tests.Summaries.SummaryScenario;
 
 namespace PeerMetrics.Api.Tests.Summaries;
 
@@ -12,7 +10,7 @@ public sealed class ConferencesSummaryTests(InfrastructureFixture infrastructure
     [Fact]
     public async Task Status_by_utc_day_with_ongoing_first_then_error_then_warning()
     {
-        await using var s = await StartAsync(infrastructure);
+        await using var s = await SummaryScenario.StartAsync(infrastructure);
         var app = s.App;
         var person = s.Data.Participant(app);
 
@@ -42,7 +40,7 @@ public sealed class ConferencesSummaryTests(InfrastructureFixture infrastructure
         var body = await s.GetSummaryAsync("/v1/conferences/summary",
             "created_at_gte=2026-03-20T00:00:00Z&created_at_lte=2026-03-21T23:59:00Z");
 
-        AssertJson("""
+        JsonAssert.Equal("""
             {"data":[
               {"date":"2026-03-20","success":0,"warning":1,"error":0,"ongoing":0,"total":1},
               {"date":"2026-03-21","success":2,"warning":1,"error":2,"ongoing":1,"total":6}
@@ -53,7 +51,7 @@ public sealed class ConferencesSummaryTests(InfrastructureFixture infrastructure
     [Fact]
     public async Task Equivalent_instants_with_Z_and_an_offset_select_the_same_conferences()
     {
-        await using var s = await StartAsync(infrastructure);
+        await using var s = await SummaryScenario.StartAsync(infrastructure);
         s.Data.Conference(s.App, c => c.CreatedAt = At(21, 9, 59, 59));
         s.Data.Conference(s.App, c => c.CreatedAt = At(21, 10));
         s.Data.Conference(s.App, c => c.CreatedAt = At(21, 11, 0, 59));
@@ -65,14 +63,14 @@ public sealed class ConferencesSummaryTests(InfrastructureFixture infrastructure
             "created_at_gte=2026-03-21T12:00:00%2B02:00&created_at_lte=2026-03-21T13:00:00.000%2B02:00");
 
         const string expected = """{"data":[{"date":"2026-03-21","success":2,"warning":0,"error":0,"ongoing":0,"total":2}]}""";
-        AssertJson(expected, utc);
-        AssertJson(expected, offset);
+        JsonAssert.Equal(expected, utc);
+        JsonAssert.Equal(expected, offset);
     }
 
     [Fact]
     public async Task Window_bounds_are_floored_to_the_minute_and_lte_covers_its_whole_minute()
     {
-        await using var s = await StartAsync(infrastructure);
+        await using var s = await SummaryScenario.StartAsync(infrastructure);
         s.Data.Conference(s.App, c => c.CreatedAt = At(21, 11, 59, 59));
         s.Data.Conference(s.App, c => c.CreatedAt = At(21, 12, 0, 10));
         s.Data.Conference(s.App, c => c.CreatedAt = At(21, 12, 5, 50));
@@ -82,22 +80,22 @@ public sealed class ConferencesSummaryTests(InfrastructureFixture infrastructure
         var body = await s.GetSummaryAsync("/v1/conferences/summary",
             "created_at_gte=2026-03-21T12:00:30Z&created_at_lte=2026-03-21T12:05:10Z");
 
-        AssertJson("""{"data":[{"date":"2026-03-21","success":2,"warning":0,"error":0,"ongoing":0,"total":2}]}""", body);
+        JsonAssert.Equal("""{"data":[{"date":"2026-03-21","success":2,"warning":0,"error":0,"ongoing":0,"total":2}]}""", body);
     }
 
     [Fact]
     public async Task No_conferences_is_an_empty_list()
     {
-        await using var s = await StartAsync(infrastructure);
+        await using var s = await SummaryScenario.StartAsync(infrastructure);
         await s.SaveAsync();
 
-        AssertJson("""{"data":[]}""", await s.GetSummaryAsync("/v1/conferences/summary"));
+        JsonAssert.Equal("""{"data":[]}""", await s.GetSummaryAsync("/v1/conferences/summary"));
     }
 
     [Fact]
     public async Task Durations_fill_all_twelve_buckets_with_edges_in_the_upper_bucket()
     {
-        await using var s = await StartAsync(infrastructure);
+        await using var s = await SummaryScenario.StartAsync(infrastructure);
         foreach (var duration in new[] { 0, 59, 60, 179, 180, 3599, 3600, 100000 })
         {
             s.Data.Conference(s.App, c => c.Duration = duration);
@@ -109,7 +107,7 @@ public sealed class ConferencesSummaryTests(InfrastructureFixture infrastructure
 
         var body = await s.GetSummaryAsync("/v1/conferences/duration-summary", "created_at_gte=2026-03-28T00:00:00Z");
 
-        AssertJson("""
+        JsonAssert.Equal("""
             {"data":[
               {"range":"< 1 m","min_sec":0,"max_sec":60,"count":3},
               {"range":"1 - 3 m","min_sec":60,"max_sec":180,"count":2},
@@ -130,7 +128,7 @@ public sealed class ConferencesSummaryTests(InfrastructureFixture infrastructure
     [Fact]
     public async Task Durations_of_an_app_without_conferences_are_all_zero()
     {
-        await using var s = await StartAsync(infrastructure);
+        await using var s = await SummaryScenario.StartAsync(infrastructure);
         await s.SaveAsync();
 
         var body = await s.GetSummaryAsync("/v1/conferences/duration-summary");
@@ -143,7 +141,7 @@ public sealed class ConferencesSummaryTests(InfrastructureFixture infrastructure
     [Fact]
     public async Task Participant_counts_only_active_non_sfu_participants_with_a_session_there()
     {
-        await using var s = await StartAsync(infrastructure);
+        await using var s = await SummaryScenario.StartAsync(infrastructure);
         var app = s.App;
         var alice = s.Data.Participant(app);
         var bob = s.Data.Participant(app);
@@ -179,7 +177,7 @@ public sealed class ConferencesSummaryTests(InfrastructureFixture infrastructure
 
         var body = await s.GetSummaryAsync("/v1/conferences/participant-count-summary");
 
-        AssertJson("""
+        JsonAssert.Equal("""
             {"data":[{"participants":0,"conferences":2},{"participants":1,"conferences":1},{"participants":2,"conferences":1}],
              "total_conferences":4}
             """, body);

@@ -1,7 +1,5 @@
 using System.Text.Json;
 using PeerMetrics.Api.Data;
-using PeerMetrics.Api.Tests.Infrastructure;
-using static PeerMetrics.Api.Tests.Summaries.SummaryBody;
 
 namespace PeerMetrics.Api.Tests.Summaries;
 
@@ -61,7 +59,7 @@ public sealed class ConnectionsSummaryTests(InfrastructureFixture infrastructure
         AddConnection(c => c.Type = null);
         await _data.SaveAsync();
 
-        await AssertBodyAsync(_client, Url("summary"),
+        await JsonAssert.OkBodyAsync(_client, Url("summary"),
             """{"data":[{"name":"Direct","count":4},{"name":"Relayed","count":2}]}""");
     }
 
@@ -78,7 +76,7 @@ public sealed class ConnectionsSummaryTests(InfrastructureFixture infrastructure
         _data.Connection(_data.Session(other, _peer), _peer, c => c.Type = "h");
         await _data.SaveAsync();
 
-        await AssertBodyAsync(_client, Url("summary"),
+        await JsonAssert.OkBodyAsync(_client, Url("summary"),
             """{"data":[{"name":"Direct","count":1},{"name":"Relayed","count":1}]}""");
     }
 
@@ -87,7 +85,7 @@ public sealed class ConnectionsSummaryTests(InfrastructureFixture infrastructure
     {
         await _data.SaveAsync();
 
-        await AssertBodyAsync(_client, Url("summary"),
+        await JsonAssert.OkBodyAsync(_client, Url("summary"),
             """{"data":[{"name":"Direct","count":0},{"name":"Relayed","count":0}]}""");
     }
 
@@ -104,8 +102,8 @@ public sealed class ConnectionsSummaryTests(InfrastructureFixture infrastructure
         await _data.SaveAsync();
 
         const string expected = """{"data":[{"name":"Direct","count":1},{"name":"Relayed","count":2}]}""";
-        await AssertBodyAsync(_client, Url("summary", "&created_at_gte=2026-03-28T11:00:00Z&created_at_lte=2026-03-28T11:30:00Z"), expected);
-        await AssertBodyAsync(_client,
+        await JsonAssert.OkBodyAsync(_client, Url("summary", "&created_at_gte=2026-03-28T11:00:00Z&created_at_lte=2026-03-28T11:30:00Z"), expected);
+        await JsonAssert.OkBodyAsync(_client,
             Url("summary", "&created_at_gte=2026-03-28T13:00:00%2B02:00&created_at_lte=2026-03-28T13:30:00%2B02:00"), expected);
     }
 
@@ -158,7 +156,7 @@ public sealed class ConnectionsSummaryTests(InfrastructureFixture infrastructure
         AddTimed(b, "2024-01-15 10:30:00", "2024-01-15 10:30:00");
         await _data.SaveAsync();
 
-        await AssertBodyAsync(_client, Url("setup-time-summary"), SetupTimeBody(
+        await JsonAssert.OkBodyAsync(_client, Url("setup-time-summary"), SetupTimeBody(
             (0, 3, Sorted(a, b)),
             (1, 1, [b.Id]),
             (2, 1, [b.Id]),
@@ -207,7 +205,7 @@ public sealed class ConnectionsSummaryTests(InfrastructureFixture infrastructure
         AddConnection(c => c.ConnectionInfo = connectionInfo);
         await _data.SaveAsync();
 
-        await AssertBodyAsync(_client, Url("setup-time-summary"), SetupTimeBody((1, 1, [_conference.Id])));
+        await JsonAssert.OkBodyAsync(_client, Url("setup-time-summary"), SetupTimeBody((1, 1, [_conference.Id])));
     }
 
     [Fact]
@@ -222,8 +220,8 @@ public sealed class ConnectionsSummaryTests(InfrastructureFixture infrastructure
         await _data.SaveAsync();
 
         var expected = SetupTimeBody((1, 1, [_conference.Id]));
-        await AssertBodyAsync(_client, Url("setup-time-summary", "&created_at_gte=2026-03-28T11:00:00Z"), expected);
-        await AssertBodyAsync(_client, Url("setup-time-summary", "&created_at_gte=2026-03-28T13:00:00%2B02:00"), expected);
+        await JsonAssert.OkBodyAsync(_client, Url("setup-time-summary", "&created_at_gte=2026-03-28T11:00:00Z"), expected);
+        await JsonAssert.OkBodyAsync(_client, Url("setup-time-summary", "&created_at_gte=2026-03-28T13:00:00%2B02:00"), expected);
     }
 
     [Fact]
@@ -231,6 +229,6 @@ public sealed class ConnectionsSummaryTests(InfrastructureFixture infrastructure
     {
         await _data.SaveAsync();
 
-        await AssertBodyAsync(_client, Url("setup-time-summary"), SetupTimeBody());
+        await JsonAssert.OkBodyAsync(_client, Url("setup-time-summary"), SetupTimeBody());
     }
 }

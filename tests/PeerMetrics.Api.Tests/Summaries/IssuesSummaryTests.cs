@@ -1,5 +1,3 @@
-using PeerMetrics.Api.Tests.Infrastructure;
-using static PeerMetrics.Api.Tests.Summaries.SummaryScenario;
 
 namespace PeerMetrics.Api.Tests.Summaries;
 
@@ -11,7 +9,7 @@ public sealed class IssuesSummaryTests(InfrastructureFixture infrastructure)
     [Fact]
     public async Task Issues_by_code_count_desc_then_code_with_titles()
     {
-        await using var s = await StartAsync(infrastructure);
+        await using var s = await SummaryScenario.StartAsync(infrastructure);
         var person = s.Data.Participant(s.App);
         var conference = s.Data.Conference(s.App);
         // The parent conference's is_active is not checked.
@@ -37,7 +35,7 @@ public sealed class IssuesSummaryTests(InfrastructureFixture infrastructure)
 
         var body = await s.GetSummaryAsync("/v1/issues/summary", "created_at_gte=2026-03-28T00:00:00Z");
 
-        AssertJson("""
+        JsonAssert.Equal("""
             {"data":[
               {"code":"brand_new_code","title":"brand_new_code","count":2},
               {"code":"ice_failed","title":"Connection could not be established","count":2},
@@ -50,7 +48,7 @@ public sealed class IssuesSummaryTests(InfrastructureFixture infrastructure)
     [Fact]
     public async Task Gum_errors_by_name_skip_non_objects_and_empty_objects()
     {
-        await using var s = await StartAsync(infrastructure);
+        await using var s = await SummaryScenario.StartAsync(infrastructure);
         var person = s.Data.Participant(s.App);
         var session = s.Data.Session(s.Data.Conference(s.App), person);
         void Gum(string? data, Action<PeerMetrics.Api.Data.Issue>? configure = null) =>
@@ -83,7 +81,7 @@ public sealed class IssuesSummaryTests(InfrastructureFixture infrastructure)
 
         var body = await s.GetSummaryAsync("/v1/issues/gum-summary");
 
-        AssertJson("""
+        JsonAssert.Equal("""
             {"data":[
               {"name":"NotAllowedError","message":"first by id","count":6},
               {"name":"Unknown","message":"","count":4},
@@ -96,10 +94,10 @@ public sealed class IssuesSummaryTests(InfrastructureFixture infrastructure)
     [Fact]
     public async Task Gum_summary_of_an_app_without_errors_is_empty()
     {
-        await using var s = await StartAsync(infrastructure);
+        await using var s = await SummaryScenario.StartAsync(infrastructure);
         await s.SaveAsync();
 
-        AssertJson("""{"data":[],"total":0}""", await s.GetSummaryAsync("/v1/issues/gum-summary"));
-        AssertJson("""{"data":[]}""", await s.GetSummaryAsync("/v1/issues/summary"));
+        JsonAssert.Equal("""{"data":[],"total":0}""", await s.GetSummaryAsync("/v1/issues/gum-summary"));
+        JsonAssert.Equal("""{"data":[]}""", await s.GetSummaryAsync("/v1/issues/summary"));
     }
 }

@@ -1,6 +1,4 @@
 using PeerMetrics.Api.Data;
-using PeerMetrics.Api.Tests.Infrastructure;
-using static PeerMetrics.Api.Tests.Summaries.SummaryBody;
 
 namespace PeerMetrics.Api.Tests.Summaries;
 
@@ -59,7 +57,7 @@ public sealed class SessionsSummaryTests(InfrastructureFixture infrastructure) :
         AddSession(platform: "{}");
         await _data.SaveAsync();
 
-        await AssertBodyAsync(_client, Url(), """
+        await JsonAssert.OkBodyAsync(_client, Url(), """
             {"browsers":[{"name":"Unknown","count":4},{"name":"Chrome","count":2},{"name":"Firefox","count":1}],
              "os":[{"name":"Unknown","count":4},{"name":"Linux","count":1},{"name":"Mac OS","count":1},{"name":"Windows","count":1}],
              "countries":[],"cities":[]}
@@ -75,7 +73,7 @@ public sealed class SessionsSummaryTests(InfrastructureFixture infrastructure) :
         }
         await _data.SaveAsync();
 
-        await AssertBodyAsync(_client, Url(), """
+        await JsonAssert.OkBodyAsync(_client, Url(), """
             {"browsers":[{"name":"Arc","count":2},{"name":"Edge","count":1},{"name":"Zebra","count":1},{"name":"edge","count":1}],
              "os":[{"name":"Windows","count":5}],"countries":[],"cities":[]}
             """);
@@ -97,7 +95,7 @@ public sealed class SessionsSummaryTests(InfrastructureFixture infrastructure) :
         AddSession(geoIp: null);
         await _data.SaveAsync();
 
-        await AssertBodyAsync(_client, Url(), """
+        await JsonAssert.OkBodyAsync(_client, Url(), """
             {"browsers":[],"os":[],
              "countries":[{"code":"US","count":2},{"code":"AT","count":1},{"code":"DE","count":1}],
              "cities":[]}
@@ -129,7 +127,7 @@ public sealed class SessionsSummaryTests(InfrastructureFixture infrastructure) :
         AddSession(geoIp: Geo("\"XX\"", "7", "1", "2"));
         await _data.SaveAsync();
 
-        await AssertBodyAsync(_client, Url(), """
+        await JsonAssert.OkBodyAsync(_client, Url(), """
             {"browsers":[],"os":[],
              "countries":[{"code":"XX","count":13},{"code":"DE","count":1},{"code":"GH","count":1},{"code":"US","count":1}],
              "cities":[{"city":"Accra-ish","latitude":0,"longitude":5,"count":1},
@@ -159,7 +157,7 @@ public sealed class SessionsSummaryTests(InfrastructureFixture infrastructure) :
         });
         await _data.SaveAsync();
 
-        await AssertBodyAsync(_client, Url(), """
+        await JsonAssert.OkBodyAsync(_client, Url(), """
             {"browsers":[],"os":[],"countries":[{"code":"US","count":4}],
              "cities":[{"city":"Springfield","latitude":1.5,"longitude":1.25,"count":3}]}
             """);
@@ -182,8 +180,8 @@ public sealed class SessionsSummaryTests(InfrastructureFixture infrastructure) :
         const string expected = """
             {"browsers":[{"name":"Chrome","count":2}],"os":[{"name":"Windows","count":2}],"countries":[],"cities":[]}
             """;
-        await AssertBodyAsync(_client, Url("&created_at_gte=2026-03-28T11:00:00Z"), expected);
-        await AssertBodyAsync(_client, Url("&created_at_gte=2026-03-28T13:00:00%2B02:00"), expected);
+        await JsonAssert.OkBodyAsync(_client, Url("&created_at_gte=2026-03-28T11:00:00Z"), expected);
+        await JsonAssert.OkBodyAsync(_client, Url("&created_at_gte=2026-03-28T13:00:00%2B02:00"), expected);
     }
 
     [Fact]
@@ -191,6 +189,6 @@ public sealed class SessionsSummaryTests(InfrastructureFixture infrastructure) :
     {
         await _data.SaveAsync();
 
-        await AssertBodyAsync(_client, Url(), """{"browsers":[],"os":[],"countries":[],"cities":[]}""");
+        await JsonAssert.OkBodyAsync(_client, Url(), """{"browsers":[],"os":[],"countries":[],"cities":[]}""");
     }
 }

@@ -1,20 +1,12 @@
 using System.Net;
-using PeerMetrics.Api.Tests.Infrastructure;
-using static PeerMetrics.Api.Tests.Summaries.ConferenceListTests;
+using PeerMetrics.Api.Summaries;
 
 namespace PeerMetrics.Api.Tests.Summaries;
 
 [Collection(InfrastructureCollection.Name)]
 public sealed class SummaryErrorTests(InfrastructureFixture infrastructure)
 {
-    public static readonly TheoryData<string> Routes =
-    [
-        "/v1/conferences/summary",
-        "/v1/conferences/duration-summary",
-        "/v1/conferences/participant-count-summary",
-        "/v1/issues/summary",
-        "/v1/issues/gum-summary",
-    ];
+    public static TheoryData<string> Routes() => new(SummaryCatalog.All.Select(summary => summary.Route));
 
     [Theory]
     [MemberData(nameof(Routes))]
@@ -25,27 +17,27 @@ public sealed class SummaryErrorTests(InfrastructureFixture infrastructure)
         await s.SaveAsync();
         var app = s.App.Id;
 
-        await AssertProblemAsync(s.Client, route, HttpStatusCode.BadRequest, "missing_parameters");
-        await AssertProblemAsync(s.Client, $"{route}?appId=", HttpStatusCode.BadRequest, "missing_parameters");
-        await AssertProblemAsync(s.Client, $"{route}?appId=not-a-uuid", HttpStatusCode.BadRequest, "invalid_parameters");
-        await AssertProblemAsync(s.Client, $"{route}?appId={app}&created_at_gte=28/03/2026", HttpStatusCode.BadRequest, "invalid_parameters");
-        await AssertProblemAsync(s.Client, $"{route}?appId={app}&created_at_lte=2026-02-30T10:00:00Z", HttpStatusCode.BadRequest, "invalid_parameters");
-        await AssertProblemAsync(s.Client, $"{route}?appId={app}&created_at_gte=2026-03-28T10:00:00Z&created_at_lte=2026-03-27T10:00:00Z",
+        await Responses.AssertProblemAsync(s.Client, route, HttpStatusCode.BadRequest, "missing_parameters");
+        await Responses.AssertProblemAsync(s.Client, $"{route}?appId=", HttpStatusCode.BadRequest, "missing_parameters");
+        await Responses.AssertProblemAsync(s.Client, $"{route}?appId=not-a-uuid", HttpStatusCode.BadRequest, "invalid_parameters");
+        await Responses.AssertProblemAsync(s.Client, $"{route}?appId={app}&created_at_gte=28/03/2026", HttpStatusCode.BadRequest, "invalid_parameters");
+        await Responses.AssertProblemAsync(s.Client, $"{route}?appId={app}&created_at_lte=2026-02-30T10:00:00Z", HttpStatusCode.BadRequest, "invalid_parameters");
+        await Responses.AssertProblemAsync(s.Client, $"{route}?appId={app}&created_at_gte=2026-03-28T10:00:00Z&created_at_lte=2026-03-27T10:00:00Z",
             HttpStatusCode.BadRequest, "invalid_parameters");
-        await AssertProblemAsync(s.Client, $"{route}?appId={foreignApp.Id}", HttpStatusCode.NotFound, "app_not_found");
-        await AssertProblemAsync(s.Client, $"{route}?appId={Guid.NewGuid()}", HttpStatusCode.NotFound, "app_not_found");
+        await Responses.AssertProblemAsync(s.Client, $"{route}?appId={foreignApp.Id}", HttpStatusCode.NotFound, "app_not_found");
+        await Responses.AssertProblemAsync(s.Client, $"{route}?appId={Guid.NewGuid()}", HttpStatusCode.NotFound, "app_not_found");
 
-        using var anonymous = s.Api.CreateClient();
-        await AssertProblemAsync(anonymous, $"{route}?appId={app}", HttpStatusCode.Unauthorized, "unauthorized");
+        using var anonymous = s.Api.Factory.CreateClient();
+        await Responses.AssertProblemAsync(anonymous, $"{route}?appId={app}", HttpStatusCode.Unauthorized, "unauthorized");
     }
 
     [Fact]
     public async Task Drill_down_needs_a_token_too()
     {
         await using var s = await SummaryScenario.StartAsync(infrastructure);
-        using var anonymous = s.Api.CreateClient();
+        using var anonymous = s.Api.Factory.CreateClient();
 
-        await AssertProblemAsync(anonymous, $"/v1/conferences?appId={s.App.Id}", HttpStatusCode.Unauthorized, "unauthorized");
+        await Responses.AssertProblemAsync(anonymous, $"/v1/conferences?appId={s.App.Id}", HttpStatusCode.Unauthorized, "unauthorized");
     }
 
     [Fact]

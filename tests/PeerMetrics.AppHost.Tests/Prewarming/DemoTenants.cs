@@ -1,10 +1,8 @@
 using System.Net.Http.Json;
-using System.Security.Claims;
-using System.Text;
-using Microsoft.IdentityModel.JsonWebTokens;
-using Microsoft.IdentityModel.Tokens;
+using Microsoft.Extensions.Options;
 using Npgsql;
 using PeerMetrics.AppHost.Tests.Infrastructure;
+using PeerMetrics.Tokens;
 
 namespace PeerMetrics.AppHost.Tests.Prewarming;
 
@@ -16,23 +14,11 @@ public static class DemoTenants
 {
     public sealed record ActiveApp(Guid AppId, Guid OrganizationId);
 
-    public static readonly string[] SummaryRoutes =
-    [
-        "/v1/conferences/summary",
-        "/v1/conferences/duration-summary",
-        "/v1/conferences/participant-count-summary",
-        "/v1/issues/summary",
-        "/v1/issues/gum-summary",
-        "/v1/connections/summary",
-        "/v1/connections/setup-time-summary",
-        "/v1/sessions/summary",
-    ];
-
     /// <summary>The active apps as the Api lists them for the Prewarmer, with their owners from the database.</summary>
     public static async Task<IReadOnlyList<ActiveApp>> ActiveAppsAsync(AppHostFixture app)
     {
         using var client = app.App.CreateHttpClient(AppHostFixture.Api);
-        client.DefaultRequestHeaders.Authorization = new("Bearer", Token(app, new Claim("scope", "summaries:refresh")));
+        client.DefaultRequestHeaders.Authorization = new("Bearer", Tokens(app).CreateRefreshToken(TimeSpan.FromHours(1)));
         var since = DateTime.UtcNow.AddDays(-2).ToString("O");
         var listed = await client.GetFromJsonAsync<ActiveAppsResponse>($"/internal/active-apps?since={Uri.EscapeDataString(since)}");
 
@@ -52,29 +38,13 @@ public static class DemoTenants
     public static HttpClient DashboardClient(AppHostFixture app, Guid organizationId)
     {
         var client = app.App.CreateHttpClient(AppHostFixture.Api);
-        client.DefaultRequestHeaders.Authorization = new("Bearer", Token(app, new Claim("org", organizationId.ToString())));
+        client.DefaultRequestHeaders.Authorization = new("Bearer", Tokens(app).CreateOrganizationToken(organizationId, TimeSpan.FromHours(1)));
         return client;
     }
 
-    /// <summary>The dashboard's default window: now − 30 days, to the millisecond, as JS toISOString writes it.</summary>
-    public static string DefaultWindowUrl(string route, Guid appId) =>
-        $"{route}?appId={appId}&created_at_gte={DateTime.UtcNow.AddDays(-30):yyyy-MM-dd'T'HH:mm:ss.fff'Z'}";
-
-    private static string Token(AppHostFixture app, Claim claim)
-    {
-        var now = DateTime.UtcNow;
-        return new JsonWebTokenHandler().CreateToken(new SecurityTokenDescriptor
-        {
-            Issuer = "peermetrics",
-            Audience = "peermetrics-api",
-            Subject = new ClaimsIdentity([claim]),
-            IssuedAt = now,
-            NotBefore = now,
-            Expires = now.AddHours(1),
-            SigningCredentials = new SigningCredentials(new SymmetricSecurityKey(Encoding.UTF8.GetBytes(app.SigningKey)),
-                SecurityAlgorithms.HmacSha256),
-        });
-    }
+    /// <summary>Tokens signed with the key the AppHost gave the Api, with the contract's issuer and audience.</summary>
+    private static TokenIssuer Tokens(AppHostFixture app) =>
+        new(Options.Create(new AuthOptions { SigningKey = app.SigningKey }), TimeProvider.System);
 
     private sealed record ActiveAppsResponse(Guid[] Apps);
 }

@@ -1,6 +1,7 @@
 using System.Net;
 using System.Text.RegularExpressions;
 using Microsoft.Extensions.DependencyInjection;
+using PeerMetrics.Api.Summaries;
 using PeerMetrics.AppHost.Tests.Infrastructure;
 using Xunit.Abstractions;
 
@@ -30,9 +31,9 @@ public sealed partial class PrewarmTests(AppHostFixture app, ITestOutputHelper o
         foreach (var (appId, organizationId) in apps)
         {
             using var dashboard = DemoTenants.DashboardClient(app, organizationId);
-            foreach (var route in DemoTenants.SummaryRoutes)
+            foreach (var route in SummaryCatalog.All.Select(summary => summary.Route))
             {
-                Assert.Equal("HIT", await CacheHeaderOf(dashboard, DemoTenants.DefaultWindowUrl(route, appId)));
+                Assert.Equal("HIT", await CacheHeaderOf(dashboard, DashboardRequests.DefaultWindowUrl(route, appId)));
             }
         }
     }
@@ -53,9 +54,9 @@ public sealed partial class PrewarmTests(AppHostFixture app, ITestOutputHelper o
             {
                 foreach (var (appId, client) in clients)
                 {
-                    foreach (var route in DemoTenants.SummaryRoutes)
+                    foreach (var route in SummaryCatalog.All.Select(summary => summary.Route))
                     {
-                        var url = DemoTenants.DefaultWindowUrl(route, appId);
+                        var url = DashboardRequests.DefaultWindowUrl(route, appId);
                         var result = await CacheHeaderOf(client, url) ?? "none";
                         results[result] = results.GetValueOrDefault(result) + 1;
                         if (result != "HIT")

@@ -1,4 +1,4 @@
-namespace PeerMetrics.Api.Tests.Infrastructure;
+namespace PeerMetrics.Testing;
 
 /// <summary>
 /// One Postgres cluster and one Redis shared by the tests of the assembly that do not take them down.
@@ -20,10 +20,4 @@ public sealed class InfrastructureFixture : IAsyncLifetime
         await Redis.DisposeAsync();
         await Postgres.DisposeAsync();
     }
-}
-
-[CollectionDefinition(Name)]
-public sealed class InfrastructureCollection : ICollectionFixture<InfrastructureFixture>
-{
-    public const string Name = "infrastructure";
 }

@@ -1,8 +1,8 @@
 using System.Security.Claims;
 
-namespace PeerMetrics.Api.Auth;
+namespace PeerMetrics.Tokens;
 
-/// <summary>Claims this API reads from a token.</summary>
+/// <summary>The claims of a PeerMetrics token.</summary>
 public static class PeerMetricsClaims
 {
     /// <summary>The organization UUID every dashboard token is scoped to.</summary>

@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using System.Net.Sockets;
 
-namespace PeerMetrics.Api.Tests.Infrastructure;
+namespace PeerMetrics.Testing;
 
 /// <summary>A real redis-server on a free loopback port, without persistence; can be killed and restarted.</summary>
 public sealed class RedisServer : IAsyncDisposable

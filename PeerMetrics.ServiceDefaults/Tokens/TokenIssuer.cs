@@ -4,14 +4,16 @@ using Microsoft.Extensions.Options;
 using Microsoft.IdentityModel.JsonWebTokens;
 using Microsoft.IdentityModel.Tokens;
 
-namespace PeerMetrics.Api.Auth;
+namespace PeerMetrics.Tokens;
 
-/// <summary>Signs tokens with the configured key, so a token it prints works against an Api with the same config.</summary>
+/// <summary>Signs tokens with the configured key, so a token it mints works against an Api with the same settings.</summary>
 public sealed class TokenIssuer(IOptions<AuthOptions> options, TimeProvider time)
 {
+    /// <summary>A dashboard token: scoped to one organization.</summary>
     public string CreateOrganizationToken(Guid organizationId, TimeSpan lifetime) =>
         Create(new Claim(PeerMetricsClaims.Organization, organizationId.ToString()), lifetime);
 
+    /// <summary>The Prewarmer's token: may refresh any app's summaries, carries no organization.</summary>
     public string CreateRefreshToken(TimeSpan lifetime) =>
         Create(new Claim(PeerMetricsClaims.Scope, PeerMetricsClaims.RefreshScope), lifetime);
 
@@ -31,6 +33,6 @@ public sealed class TokenIssuer(IOptions<AuthOptions> options, TimeProvider time
         });
     }
 
-    internal static SymmetricSecurityKey SigningKey(AuthOptions settings) =>
+    public static SymmetricSecurityKey SigningKey(AuthOptions settings) =>
         new(Encoding.UTF8.GetBytes(settings.SigningKey ?? string.Empty));
 }

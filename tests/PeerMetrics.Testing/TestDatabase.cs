@@ -2,7 +2,7 @@ using Microsoft.EntityFrameworkCore;
 using Npgsql;
 using PeerMetrics.Api.Data;
 
-namespace PeerMetrics.Api.Tests.Infrastructure;
+namespace PeerMetrics.Testing;
 
 /// <summary>Helpers for tests that talk to a database directly rather than through the Api.</summary>
 public static class TestDatabase

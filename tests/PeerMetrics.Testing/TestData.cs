@@ -1,7 +1,7 @@
 using Microsoft.EntityFrameworkCore;
 using PeerMetrics.Api.Data;
 
-namespace PeerMetrics.Api.Tests.Infrastructure;
+namespace PeerMetrics.Testing;
 
 /// <summary>
 /// Builds small, hand-made datasets for exact-body tests. Every row gets sensible defaults (active, created

@@ -1,6 +1,6 @@
 using Npgsql;
 
-namespace PeerMetrics.Api.Tests.Infrastructure;
+namespace PeerMetrics.Testing;
 
 /// <summary>
 /// A real, throw-away Postgres cluster on a free loopback port (initdb into a temp directory, started with

@@ -3,9 +3,9 @@ using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Testing;
-using PeerMetrics.Api.Auth;
+using PeerMetrics.Tokens;
 
-namespace PeerMetrics.Api.Tests.Infrastructure;
+namespace PeerMetrics.Testing;
 
 /// <summary>
 /// The real Api in-process, wired to a real Postgres database and a real Redis. Extra settings (TTL, …)

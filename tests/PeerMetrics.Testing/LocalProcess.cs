@@ -2,10 +2,10 @@ using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
 
-namespace PeerMetrics.Api.Tests.Infrastructure;
+namespace PeerMetrics.Testing;
 
 /// <summary>Small helpers to run the real Postgres and Redis binaries for tests.</summary>
-internal static class LocalProcess
+public static class LocalProcess
 {
     public static int FreePort()
     {
