@@ -12,6 +12,12 @@ public static class PeerMetricsApi
         builder.Services.AddSingleton<AppDirectory>();
         builder.Services.AddSingleton<SummaryDatabase>();
         builder.Services.AddSingleton<SummaryPipeline>();
+        builder.Services.AddSingleton<ComputeLimiter>();
+        builder.Services.AddOptions<ComputeLimitOptions>()
+            .BindConfiguration(ComputeLimitOptions.SectionName)
+            .Validate(o => o.PerOrganization >= 1 && o.Total >= o.PerOrganization && o.QueuePerOrganization >= 0 && o.QueueTimeout >= TimeSpan.Zero,
+                "SummaryCompute: PerOrganization must be at least 1, Total at least PerOrganization, QueuePerOrganization and QueueTimeout not negative.")
+            .ValidateOnStart();
         builder.Services.ConfigureHttpJsonOptions(options =>
             // The dashboard reads snake_case names (min_sec, total_conferences, conference_ids, …).
             options.SerializerOptions.PropertyNamingPolicy = System.Text.Json.JsonNamingPolicy.SnakeCaseLower);
@@ -42,6 +48,7 @@ public static class PeerMetricsApi
             .ProducesProblem(StatusCodes.Status400BadRequest)
             .ProducesProblem(StatusCodes.Status401Unauthorized)
             .ProducesProblem(StatusCodes.Status404NotFound)
+            .ProducesProblem(StatusCodes.Status429TooManyRequests)
             .ProducesProblem(StatusCodes.Status500InternalServerError)
             .ProducesProblem(StatusCodes.Status503ServiceUnavailable);
         foreach (var summary in SummaryCatalog.All)

@@ -14,12 +14,11 @@ public readonly record struct SummaryLookup(CachedSummary Entry, CacheResult Res
 /// memory + Redis levels, a circuit breaker around Redis, and fail-safe (the last good value while the database
 /// cannot be reached; never after a failure that is a bug).
 /// </summary>
-public sealed partial class SummaryCache(
+public sealed class SummaryCache(
     IFusionCache cache,
     SummaryCacheMetrics metrics,
     IOptions<SummaryCacheOptions> options,
-    TimeProvider time,
-    ILogger<SummaryCache> logger)
+    TimeProvider time)
 {
     /// <param name="refresh">Recompute and overwrite the entry instead of reading it (the Prewarmer's refresh).</param>
     public async Task<SummaryLookup> GetOrComputeAsync(
@@ -34,7 +33,7 @@ public sealed partial class SummaryCache(
                 computed = true;
                 try
                 {
-                    return await ComputeAsync(summary, query, compute, token);
+                    return new CachedSummary(await compute(token), time.GetUtcNow());
                 }
                 catch (Exception exception) when (!DatabaseFailure.IsUnreachable(exception))
                 {
@@ -54,21 +53,6 @@ public sealed partial class SummaryCache(
         return new SummaryLookup(entry, result);
     }
 
-    private async Task<CachedSummary> ComputeAsync(
-        SummaryDefinition summary, SummaryQuery query, Func<CancellationToken, Task<byte[]>> compute, CancellationToken token)
-    {
-        var started = time.GetTimestamp();
-        var body = await compute(token);
-        var elapsed = time.GetElapsedTime(started);
-
-        metrics.Computed(summary.Label, elapsed);
-        if (elapsed >= options.Value.SlowComputeThreshold)
-        {
-            LogSlowCompute(summary.Label, elapsed.TotalMilliseconds, query.AppId);
-        }
-        return new CachedSummary(body, time.GetUtcNow());
-    }
-
     // A value older than the TTL can only have come from fail-safe: the recompute failed.
     private bool IsStale(CachedSummary entry) => time.GetUtcNow() - entry.ComputedAt > options.Value.Ttl;
 
@@ -79,7 +63,4 @@ public sealed partial class SummaryCache(
         refresh.SkipDistributedCacheRead = true;
         return refresh;
     }
-
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Slow summary compute: {Summary} took {ElapsedMs:F0} ms for app {AppId}")]
-    private partial void LogSlowCompute(string summary, double elapsedMs, Guid appId);
 }

@@ -12,6 +12,7 @@ public sealed class SummaryCacheMetrics
 
     private readonly Counter<long> _lookups;
     private readonly Histogram<double> _computeDuration;
+    private readonly Counter<long> _rejected;
 
     public SummaryCacheMetrics(IMeterFactory meterFactory)
     {
@@ -20,10 +21,14 @@ public sealed class SummaryCacheMetrics
             description: "Summary requests by cache result (hit, miss, stale, refresh).");
         _computeDuration = meter.CreateHistogram<double>("peermetrics.summary.compute.duration", unit: "s",
             description: "Time to compute a summary in Postgres (cache misses and refreshes).");
+        _rejected = meter.CreateCounter<long>("peermetrics.summary.compute.rejected", unit: "{request}",
+            description: "Summary requests refused with 429 because their organization's compute bound was reached.");
     }
 
     public void Lookup(string summary, CacheResult result) =>
         _lookups.Add(1, new("summary", summary), new("cache.result", result.Tag));
+
+    public void Rejected(string summary) => _rejected.Add(1, new KeyValuePair<string, object?>("summary", summary));
 
     public void Computed(string summary, TimeSpan elapsed) =>
         _computeDuration.Record(elapsed.TotalSeconds, new KeyValuePair<string, object?>("summary", summary));

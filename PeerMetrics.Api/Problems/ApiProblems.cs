@@ -14,6 +14,7 @@ public static class ApiProblems
     public const string Unauthorized = "unauthorized";
     public const string ServiceUnavailable = "service_unavailable";
     public const string InternalError = "internal_error";
+    public const string TooManyRequests = "too_many_requests";
 
     public static ProblemHttpResult MissingParameter(string detail) =>
         Create(StatusCodes.Status400BadRequest, MissingParameters, detail);
@@ -24,6 +25,10 @@ public static class ApiProblems
     public static ProblemHttpResult AppNotFoundResult() =>
         Create(StatusCodes.Status404NotFound, AppNotFound, "No app with this id exists in your organization.");
 
+    public static ProblemHttpResult TooManyComputes() =>
+        Create(StatusCodes.Status429TooManyRequests, TooManyRequests,
+            "Too many summaries of your organization are being computed right now; retry after the time given in Retry-After.");
+
     public static ProblemDetails Details(int status, string errorCode, string detail) => new()
     {
         Status = status,
@@ -32,6 +37,7 @@ public static class ApiProblems
             StatusCodes.Status400BadRequest => "Bad Request",
             StatusCodes.Status401Unauthorized => "Unauthorized",
             StatusCodes.Status404NotFound => "Not Found",
+            StatusCodes.Status429TooManyRequests => "Too Many Requests",
             StatusCodes.Status500InternalServerError => "Internal Server Error",
             StatusCodes.Status503ServiceUnavailable => "Service Unavailable",
             _ => null,
@@ -41,6 +47,7 @@ public static class ApiProblems
             StatusCodes.Status400BadRequest => "https://tools.ietf.org/html/rfc9110#section-15.5.1",
             StatusCodes.Status401Unauthorized => "https://tools.ietf.org/html/rfc9110#section-15.5.2",
             StatusCodes.Status404NotFound => "https://tools.ietf.org/html/rfc9110#section-15.5.5",
+            StatusCodes.Status429TooManyRequests => "https://tools.ietf.org/html/rfc6585#section-4",
             StatusCodes.Status500InternalServerError => "https://tools.ietf.org/html/rfc9110#section-15.6.1",
             StatusCodes.Status503ServiceUnavailable => "https://tools.ietf.org/html/rfc9110#section-15.6.4",
             _ => null,

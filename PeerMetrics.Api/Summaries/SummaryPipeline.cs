@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Security.Claims;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.Http.HttpResults;
@@ -14,7 +15,16 @@ namespace PeerMetrics.Api.Summaries;
 /// takes what the one before produced, so nothing below sees a bad or foreign request, and a cache key always
 /// describes exactly what was computed.
 /// </summary>
-public sealed class SummaryPipeline(AppDirectory apps, SummaryCache cache, SummaryDatabase database, IOptions<JsonOptions> json)
+public sealed partial class SummaryPipeline(
+    AppDirectory apps,
+    SummaryCache cache,
+    ComputeLimiter limiter,
+    SummaryDatabase database,
+    SummaryCacheMetrics metrics,
+    IOptions<SummaryCacheOptions> cacheOptions,
+    IOptions<JsonOptions> json,
+    TimeProvider time,
+    ILogger<SummaryPipeline> logger)
 {
     private const string JsonContentType = "application/json; charset=utf-8";
 
@@ -32,8 +42,19 @@ public sealed class SummaryPipeline(AppDirectory apps, SummaryCache cache, Summa
             return ApiProblems.AppNotFoundResult();
         }
 
-        var lookup = await cache.GetOrComputeAsync(summary, query, IsRefresh(http),
-            token => summary.ComputeJsonAsync(query, database, json.Value.SerializerOptions, token), http.RequestAborted);
+        SummaryLookup lookup;
+        var refresh = IsRefresh(http);
+        try
+        {
+            lookup = await cache.GetOrComputeAsync(summary, query, refresh,
+                token => ComputeAsync(summary, query, refresh, token), http.RequestAborted);
+        }
+        catch (ComputeRejectedException rejected)
+        {
+            metrics.Rejected(summary.Label);
+            http.Response.Headers.RetryAfter = ((int)Math.Ceiling(rejected.RetryAfter.TotalSeconds)).ToString(CultureInfo.InvariantCulture);
+            return ApiProblems.TooManyComputes();
+        }
 
         http.Response.Headers["X-Cache"] = lookup.Result.Header;
         http.Features.Get<IHttpActivityFeature>()?.Activity.SetTag("cache.hit", lookup.Result == CacheResult.Hit);
@@ -53,10 +74,32 @@ public sealed class SummaryPipeline(AppDirectory apps, SummaryCache cache, Summa
     }
 
     /// <summary>
+    /// A cold compute, once admitted by the organization's and the total bound (the Prewarmer's refreshes are
+    /// bounded by the Prewarmer itself). The wait for a slot is not part of the compute's duration.
+    /// </summary>
+    private async Task<byte[]> ComputeAsync(SummaryDefinition summary, SummaryQuery query, bool refresh, CancellationToken token)
+    {
+        using var slot = refresh ? null : await limiter.AcquireAsync(query.OrganizationId, token);
+        var started = time.GetTimestamp();
+        var body = await summary.ComputeJsonAsync(query, database, json.Value.SerializerOptions, token);
+        var elapsed = time.GetElapsedTime(started);
+
+        metrics.Computed(summary.Label, elapsed);
+        if (elapsed >= cacheOptions.Value.SlowComputeThreshold)
+        {
+            LogSlowCompute(summary.Label, elapsed.TotalMilliseconds, query.AppId);
+        }
+        return body;
+    }
+
+    /// <summary>
     /// The Prewarmer forces a recompute with <c>Cache-Control: no-cache</c> — honoured only for a token with the
     /// refresh scope, so dashboard traffic can never bypass the cache.
     /// </summary>
     private static bool IsRefresh(HttpContext http) =>
         http.User.HasRefreshScope()
         && http.Request.Headers.CacheControl.ToString().Contains("no-cache", StringComparison.OrdinalIgnoreCase);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Slow summary compute: {Summary} took {ElapsedMs:F0} ms for app {AppId}")]
+    private partial void LogSlowCompute(string summary, double elapsedMs, Guid appId);
 }

@@ -8,8 +8,8 @@ public sealed class HealthTests(InfrastructureFixture infrastructure)
     [Fact]
     public async Task Health_is_ok_after_migrating_an_empty_database()
     {
-        await using var api = new ApiFactory(await infrastructure.Postgres.CreateDatabaseAsync(), infrastructure.Redis.ConnectionString);
-        using var client = api.CreateClient();
+        await using var api = await TestApi.StartAsync(infrastructure.Postgres, infrastructure.Redis);
+        using var client = api.Factory.CreateClient();
 
         var response = await client.GetAsync("/health");
 

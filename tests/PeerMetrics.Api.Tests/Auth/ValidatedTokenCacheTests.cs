@@ -2,8 +2,8 @@ using System.Net;
 using System.Net.Http.Headers;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
-using PeerMetrics.Tokens;
 using PeerMetrics.Api.Tests.Caching;
+using PeerMetrics.Tokens;
 
 namespace PeerMetrics.Api.Tests.Auth;
 
@@ -14,12 +14,11 @@ public sealed class ValidatedTokenCacheTests(InfrastructureFixture infrastructur
     [Fact]
     public async Task A_remembered_token_does_not_make_an_altered_or_foreign_one_valid()
     {
-        var database = await infrastructure.Postgres.CreateDatabaseAsync();
-        await using var api = new ApiFactory(database, infrastructure.Redis.ConnectionString);
-        using var anonymous = api.CreateClient();
-        var (organization, app) = await CacheTestData.SeedAppAsync(database);
+        await using var api = await TestApi.StartAsync(infrastructure.Postgres, infrastructure.Redis);
+        using var anonymous = api.Factory.CreateClient();
+        var (organization, app) = await CacheTestData.SeedAppAsync(api.ConnectionString);
         var url = $"/v1/connections/summary?appId={app.Id}";
-        var token = api.Services.GetRequiredService<TokenIssuer>().CreateOrganizationToken(organization.Id, TimeSpan.FromHours(1));
+        var token = api.Factory.Services.GetRequiredService<TokenIssuer>().CreateOrganizationToken(organization.Id, TimeSpan.FromHours(1));
         var otherKey = new TokenIssuer(Options.Create(new AuthOptions { SigningKey = new string('k', 40) }), TimeProvider.System)
             .CreateOrganizationToken(organization.Id, TimeSpan.FromHours(1));
 
