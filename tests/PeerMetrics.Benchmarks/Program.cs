@@ -35,8 +35,11 @@ var seed = JsonNode.Parse(await ApiProcess.SeedAsync(environment, scale))!;
 Console.WriteLine($"Seeded scale {scale} in {seedClock.Elapsed.TotalSeconds:F1} s");
 var token = seed["token"]!.GetValue<string>();
 var appId = seed["apps"]![0]!["id"]!.GetValue<string>();
-var refreshToken = new TokenIssuer(Options.Create(new AuthOptions { SigningKey = signingKey }), TimeProvider.System)
-    .CreateRefreshToken(TimeSpan.FromHours(1));
+var tokens = new TokenIssuer(Options.Create(new AuthOptions { SigningKey = signingKey }), TimeProvider.System);
+var refreshToken = tokens.CreateRefreshToken(TimeSpan.FromHours(1));
+// A second tenant for the isolation run: the seed's second app, moved into an organization of its own.
+var otherAppId = seed["apps"]![1]!["id"]!.GetValue<string>();
+var otherOrganization = await TenantIsolation.MoveToNewOrganizationAsync(environment["ConnectionStrings__peermetrics"], Guid.Parse(otherAppId));
 
 await using var api = await ApiProcess.StartAsync(environment, LocalProcess.FreePort());
 using var dashboard = Client(api.Address, token);
@@ -93,6 +96,9 @@ for (var round = 1; round <= 3; round++)
 await constant.StopAsync();
 Console.WriteLine();
 Console.WriteLine($"Throughput ratio warm/constant per round: {string.Join(", ", ratios.Select(r => r.ToString("F2")))}; median {ratios.Order().ElementAt(1):F2}");
+
+await TenantIsolation.RunAsync(api.Address, token, appId,
+    tokens.CreateOrganizationToken(otherOrganization, TimeSpan.FromHours(1)), otherAppId, runs);
 
 // Redis down: every miss is computed; the circuit breaker must keep Redis timeouts off the request path.
 await redis.StopAsync();
