@@ -2,6 +2,7 @@ using PeerMetrics.Api;
 using PeerMetrics.Api.Auth;
 using PeerMetrics.Api.Caching;
 using PeerMetrics.Api.Data;
+using PeerMetrics.Api.Hosting;
 using PeerMetrics.Api.Problems;
 using PeerMetrics.Api.Seeding;
 
@@ -13,6 +14,7 @@ if (args is ["seed", ..])
 }
 
 builder.AddServiceDefaults();
+builder.AddRequestLimits();
 builder.AddPeerMetricsDatabase();
 builder.AddPeerMetricsAuth();
 builder.AddSummaryCache();
