@@ -35,7 +35,15 @@ app.MapOpenApi();
 app.MapDefaultEndpoints();
 app.MapPeerMetricsApi();
 
-app.Run();
+try
+{
+    app.Run();
+}
+catch (DatabaseSchemaException)
+{
+    // The host has logged it, once and without a stack trace; the exit code tells the orchestrator.
+    return 1;
+}
 return 0;
 
 /// <summary>Entry point type, visible to WebApplicationFactory in the tests.</summary>
