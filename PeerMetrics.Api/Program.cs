@@ -22,7 +22,7 @@ builder.AddDemoData();
 builder.AddPeerMetricsApi();
 builder.Services.AddExceptionHandler<DatabaseUnavailableHandler>();
 builder.Services.AddProblemDetails();
-builder.Services.AddOpenApi();
+builder.AddApiReference();
 
 var app = builder.Build();
 
@@ -31,7 +31,7 @@ app.UseStatusCodePages();
 app.UseAuthentication();
 app.UseAuthorization();
 
-app.MapOpenApi();
+app.MapApiReference();
 app.MapDefaultEndpoints();
 app.MapPeerMetricsApi();
 
