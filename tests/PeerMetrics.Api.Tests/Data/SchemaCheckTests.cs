@@ -15,8 +15,12 @@ namespace PeerMetrics.Api.Tests.Data;
 /// any schema it cannot.
 /// </summary>
 [Collection(InfrastructureCollection.Name)]
-public sealed class SchemaCheckTests(InfrastructureFixture infrastructure)
+public sealed class SchemaCheckTests(InfrastructureFixture infrastructure) : IDisposable
 {
+    // Each test makes its own database; its pooled connections would otherwise stay open until pruned, and the
+    // shared cluster's max_connections is reached before the suite ends. The collection runs its tests one at a time.
+    public void Dispose() => NpgsqlConnection.ClearAllPools();
+
     private static readonly Dictionary<string, string?> WithoutMigrations = new() { ["Database:ApplyMigrations"] = "false" };
 
     [Fact]

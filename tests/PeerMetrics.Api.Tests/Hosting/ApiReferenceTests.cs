@@ -3,14 +3,19 @@ using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
+using Npgsql;
 using PeerMetrics.Api.Tests.Infrastructure;
 
 namespace PeerMetrics.Api.Tests.Hosting;
 
 /// <summary>The OpenAPI document with its bearer scheme, and the Scalar reference over it (Development only).</summary>
 [Collection(InfrastructureCollection.Name)]
-public sealed class ApiReferenceTests(InfrastructureFixture infrastructure)
+public sealed class ApiReferenceTests(InfrastructureFixture infrastructure) : IDisposable
 {
+    // Each test makes its own database; its pooled connections would otherwise stay open until pruned, and the
+    // shared cluster's max_connections is reached before the suite ends. The collection runs its tests one at a time.
+    public void Dispose() => NpgsqlConnection.ClearAllPools();
+
     [Theory]
     [InlineData("Development", HttpStatusCode.OK)]
     [InlineData("Testing", HttpStatusCode.NotFound)]

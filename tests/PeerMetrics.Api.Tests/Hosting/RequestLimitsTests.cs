@@ -3,6 +3,7 @@ using System.Net;
 using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.DependencyInjection;
+using Npgsql;
 using PeerMetrics.Api.Auth;
 using PeerMetrics.Api.Data;
 using PeerMetrics.Api.Hosting;
@@ -17,8 +18,12 @@ namespace PeerMetrics.Api.Tests.Hosting;
 /// no such limits, so only a socket shows what a client gets.
 /// </summary>
 [Collection(InfrastructureCollection.Name)]
-public sealed class RequestLimitsTests(InfrastructureFixture infrastructure)
+public sealed class RequestLimitsTests(InfrastructureFixture infrastructure) : IDisposable
 {
+    // Each test makes its own database; its pooled connections would otherwise stay open until pruned, and the
+    // shared cluster's max_connections is reached before the suite ends. The collection runs its tests one at a time.
+    public void Dispose() => NpgsqlConnection.ClearAllPools();
+
     private static readonly DateTime Start = new(2026, 3, 21, 0, 0, 0, DateTimeKind.Utc);
 
     [Theory]
