@@ -2,6 +2,7 @@ using PeerMetrics.Api;
 using PeerMetrics.Api.Auth;
 using PeerMetrics.Api.Caching;
 using PeerMetrics.Api.Data;
+using PeerMetrics.Api.Hosting;
 using PeerMetrics.Api.Problems;
 using PeerMetrics.Api.Seeding;
 
@@ -13,13 +14,14 @@ if (args is ["seed", ..])
 }
 
 builder.AddServiceDefaults();
+builder.AddRequestLimits();
 builder.AddPeerMetricsDatabase();
 builder.AddPeerMetricsAuth();
 builder.AddSummaryCache();
 builder.AddDemoData();
 builder.AddPeerMetricsApi();
 builder.AddProblemResponses();
-builder.Services.AddOpenApi();
+builder.AddApiReference();
 
 var app = builder.Build();
 
@@ -28,11 +30,19 @@ app.UseStatusCodePages();
 app.UseAuthentication();
 app.UseAuthorization();
 
-app.MapOpenApi();
+app.MapApiReference();
 app.MapDefaultEndpoints();
 app.MapPeerMetricsApi();
 
-app.Run();
+try
+{
+    app.Run();
+}
+catch (DatabaseSchemaException)
+{
+    // The host has logged it, once and without a stack trace; the exit code tells the orchestrator.
+    return 1;
+}
 return 0;
 
 /// <summary>Entry point type, visible to WebApplicationFactory in the tests.</summary>

@@ -33,6 +33,8 @@ internal sealed class DatabaseInitializer(
         {
             logger.LogInformation("Database:ApplyMigrations is off; using the schema as it is");
         }
+        // Before seeding and before listening: a schema the Api cannot read stops the start (SchemaCheck.cs).
+        await SchemaCheck.VerifyAsync(db, cancellationToken);
 
         if (settings.SeedDemoData)
         {

@@ -49,6 +49,9 @@ public sealed class ApiFactory(string databaseConnectionString, string redisConn
         if (disposing)
         {
             _logs.Dispose();
+            // Each test has a database of its own: its idle pooled connections would only add up towards the
+            // shared cluster's connection limit.
+            Npgsql.NpgsqlConnection.ClearAllPools();
         }
     }
 

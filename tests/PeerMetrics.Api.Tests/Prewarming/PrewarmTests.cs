@@ -82,9 +82,7 @@ public sealed class PrewarmTests(InfrastructureFixture infrastructure) : IAsyncL
 
         var body = await prewarmer.GetStringAsync($"/internal/active-apps?since={Uri.EscapeDataString(since)}");
 
-        var ids = string.Join(',', expected.Select(a => a.Id).Order().Select(id => $"\"{id}\""));
-        var summaries = string.Join(',', SummaryCatalog.All.Select(summary => $$"""{"path":"{{summary.Route}}","label":"{{summary.Label}}"}"""));
-        Assert.Equal($$"""{"apps":[{{ids}}],"summaries":[{{summaries}}]}""", body);
+        Assert.Equal(ExpectedBodies.ActiveApps(expected.Select(a => a.Id)), body);
         Assert.Equal(HttpStatusCode.Forbidden, (await dashboard.GetAsync($"/internal/active-apps?since={since}")).StatusCode);
         Assert.Equal(HttpStatusCode.Unauthorized, (await anonymous.GetAsync($"/internal/active-apps?since={since}")).StatusCode);
         Assert.Equal(HttpStatusCode.BadRequest, (await prewarmer.GetAsync("/internal/active-apps")).StatusCode);
