@@ -3,6 +3,7 @@ using PeerMetrics.Api.Auth;
 using PeerMetrics.Api.Caching;
 using PeerMetrics.Api.Data;
 using PeerMetrics.Api.Problems;
+using PeerMetrics.Api.Rollups;
 using PeerMetrics.Api.Seeding;
 
 var builder = WebApplication.CreateBuilder(args);
@@ -11,12 +12,17 @@ if (args is ["seed", ..])
 {
     return await SeedCommand.RunAsync(builder, args[1..]);
 }
+if (args is ["rollups", ..])
+{
+    return await RollupsCommand.RunAsync(builder, args[1..]);
+}
 
 builder.AddServiceDefaults();
 builder.AddPeerMetricsDatabase();
 builder.AddPeerMetricsAuth();
 builder.AddSummaryCache();
 builder.AddDemoData();
+builder.AddRollups();
 builder.AddPeerMetricsApi();
 builder.Services.AddExceptionHandler<DatabaseUnavailableHandler>();
 builder.Services.AddProblemDetails();
