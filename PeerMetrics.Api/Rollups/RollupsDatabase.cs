@@ -26,44 +26,48 @@ public static class RollupsDatabase
 
     /// <summary>
     /// Creates the schema, its tables and functions and the triggers, in one transaction; the backfill then
-    /// runs through <see cref="ApplyAsync"/>. Creating a trigger waits for the table's running writes, and
-    /// new writes queue behind it: a short lock timeout keeps that wait a moment, retried until it fits.
-    /// Over another version, uninstalls first.
+    /// runs through <see cref="ApplyAsync"/>. Creating a trigger needs a lock that waits for the tables' running
+    /// writes and makes new ones queue behind it: the script takes all of them first, under a lock timeout far
+    /// below the deadlock timeout, and gives up and retries when they are busy, so writers wait a moment at
+    /// most and never deadlock with it. Over another version, uninstalls first.
     /// </summary>
     public static async Task InstallAsync(NpgsqlConnection connection, Action<string>? progress, CancellationToken cancellationToken)
     {
-        if (await IsInstalledAsync(connection, cancellationToken) && await StatusAsync(connection, cancellationToken) is { } status
-            && status.Version != RollupsSql.Version)
+        if (await StatusAsync(connection, cancellationToken) is { } status && status.Version != RollupsSql.Version)
         {
             progress?.Invoke($"installed version {status.Version} differs from {RollupsSql.Version}: reinstalling");
             await UninstallAsync(connection, cancellationToken);
         }
-        var script = RollupsSql.Install;
+        await WithTableLocksAsync(connection, RollupsSql.Install, "install", progress, cancellationToken);
+    }
+
+    /// <summary>Drops the triggers and the schema: the peermetrics tables are as before the install.</summary>
+    public static Task UninstallAsync(NpgsqlConnection connection, CancellationToken cancellationToken) =>
+        WithTableLocksAsync(connection, RollupsSql.Uninstall, "uninstall", null, cancellationToken);
+
+    private static async Task WithTableLocksAsync(NpgsqlConnection connection, string script, string what, Action<string>? progress,
+        CancellationToken cancellationToken)
+    {
         for (var attempt = 1; ; attempt++)
         {
             await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
             try
             {
-                await ExecuteAsync(connection, transaction, "SET LOCAL lock_timeout = '2s'", cancellationToken);
+                await ExecuteAsync(connection, transaction, "SET LOCAL lock_timeout = '100ms'", cancellationToken);
                 await ExecuteAsync(connection, transaction, script, cancellationToken);
                 await transaction.CommitAsync(cancellationToken);
                 return;
             }
-            catch (PostgresException e) when (e.SqlState == LockNotAvailable && attempt < 30)
+            catch (PostgresException e) when (e.SqlState is LockNotAvailable or PostgresErrorCodes.DeadlockDetected && attempt < 600)
             {
                 await transaction.RollbackAsync(cancellationToken);
-                progress?.Invoke($"tables busy, retrying the install (attempt {attempt})");
-                await Task.Delay(TimeSpan.FromSeconds(1), cancellationToken);
+                if (attempt % 10 == 1)
+                {
+                    progress?.Invoke($"tables busy, retrying the {what} (attempt {attempt})");
+                }
+                await Task.Delay(TimeSpan.FromMilliseconds(Random.Shared.Next(20, 200)), cancellationToken);
             }
         }
-    }
-
-    /// <summary>Drops the triggers and the schema: the peermetrics tables are as before the install.</summary>
-    public static async Task UninstallAsync(NpgsqlConnection connection, CancellationToken cancellationToken)
-    {
-        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
-        await ExecuteAsync(connection, transaction, RollupsSql.Uninstall, cancellationToken);
-        await transaction.CommitAsync(cancellationToken);
     }
 
     /// <summary>The status, or null when the rollups are not installed.</summary>

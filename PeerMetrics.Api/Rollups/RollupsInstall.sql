@@ -3,6 +3,12 @@
 -- The INSTANT and COORDINATE placeholders (slash-star-at comments) are replaced by the installer with the
 -- very SQL expressions the raw summaries use, so both parse text times and coordinates identically.
 
+-- All six tables at once, in one fixed order, before anything else: the install then never waits for a lock
+-- while holding another, so it cannot deadlock with a writer (the installer sets a short lock_timeout and
+-- retries, so writers queue behind it for a moment at most).
+LOCK TABLE public.conference, public.app_issue, public.app_connection, public.app_session,
+           public.participant_conferences, public.participant IN SHARE ROW EXCLUSIVE MODE;
+
 CREATE SCHEMA IF NOT EXISTS peermetrics_rollups;
 
 -- Installation state: one row. 'backfilling' until every conference has been folded in; the cursor is the
@@ -433,6 +439,9 @@ $$;
 CREATE OR REPLACE FUNCTION peermetrics_rollups.reaggregate() RETURNS void
 LANGUAGE plpgsql AS $$
 BEGIN
+    IF NOT EXISTS (SELECT 1 FROM peermetrics_rollups.work_touched) THEN
+        RETURN;
+    END IF;
     -- Minutes of the conference family.
     DELETE FROM peermetrics_rollups.conference_status t
     USING (SELECT DISTINCT app_id, minute FROM peermetrics_rollups.work_touched WHERE family = 'C') w
@@ -624,6 +633,13 @@ BEGIN
             c_ids := ARRAY(SELECT unnest(c_ids)
                            UNION
                            SELECT pc.conference_id FROM participant_conferences pc WHERE pc.participant_id = ANY (p_ids));
+        END IF;
+        -- While backfilling, a conference whose created_at moved behind the cursor would never have its rows
+        -- backfilled: any change of a conference then recomputes all of its rows.
+        IF (SELECT s.phase FROM peermetrics_rollups.state s) = 'backfilling' AND cardinality(c_ids) > 0 THEN
+            i_ids := ARRAY(SELECT unnest(i_ids) UNION SELECT unnest(c_ids));
+            n_ids := ARRAY(SELECT unnest(n_ids) UNION SELECT unnest(c_ids));
+            s_ids := ARRAY(SELECT unnest(s_ids) UNION SELECT unnest(c_ids));
         END IF;
         PERFORM peermetrics_rollups.recompute(c_ids, i_ids, n_ids, s_ids);
     END IF;

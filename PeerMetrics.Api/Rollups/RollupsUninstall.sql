@@ -4,6 +4,13 @@ DO $$
 DECLARE
     t text;
 BEGIN
+    -- Every lock first, in the install's order (see there), then the drops.
+    FOREACH t IN ARRAY ARRAY['conference', 'app_issue', 'app_connection', 'app_session', 'participant_conferences', 'participant']
+    LOOP
+        IF to_regclass(format('public.%I', t)) IS NOT NULL THEN
+            EXECUTE format('LOCK TABLE public.%I IN ACCESS EXCLUSIVE MODE', t);
+        END IF;
+    END LOOP;
     FOREACH t IN ARRAY ARRAY['conference', 'app_issue', 'app_connection', 'app_session', 'participant_conferences', 'participant']
     LOOP
         IF to_regclass(format('public.%I', t)) IS NOT NULL THEN
