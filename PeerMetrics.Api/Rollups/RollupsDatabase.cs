@@ -89,8 +89,24 @@ public static class RollupsDatabase
             reader.GetInt64(5), reader.GetInt64(6), reader.IsDBNull(7) ? null : reader.GetDateTime(7));
     }
 
-    /// <summary>One maintainer run, in its own REPEATABLE READ transaction.</summary>
+    /// <summary>
+    /// One maintainer run, in its own REPEATABLE READ transaction. A run whose snapshot predates another
+    /// run's commit fails its serialization check before doing anything: reported as not locked.
+    /// </summary>
     public static async Task<RollupsRun> ApplyAsync(NpgsqlConnection connection, int maxEntries, int backfillBatch,
+        CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await ApplyOnceAsync(connection, maxEntries, backfillBatch, cancellationToken);
+        }
+        catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.SerializationFailure)
+        {
+            return new RollupsRun(false, 0, 0, "");
+        }
+    }
+
+    private static async Task<RollupsRun> ApplyOnceAsync(NpgsqlConnection connection, int maxEntries, int backfillBatch,
         CancellationToken cancellationToken)
     {
         await using var transaction = await connection.BeginTransactionAsync(System.Data.IsolationLevel.RepeatableRead, cancellationToken);

@@ -607,6 +607,10 @@ BEGIN
         RETURN QUERY SELECT false, 0::bigint, 0::bigint, (SELECT s.phase FROM peermetrics_rollups.state s);
         RETURN;
     END IF;
+    -- The snapshot was taken before the lock: if another run committed in between, this one would work on
+    -- stale rollups. Every run updates the state row, so locking it fails (serialization failure) exactly
+    -- then; the caller just runs again.
+    PERFORM 1 FROM peermetrics_rollups.state FOR UPDATE;
 
     IF EXISTS (SELECT 1 FROM peermetrics_rollups.change_log WHERE family = '*') THEN
         -- A TRUNCATE (or a rebuild request): everything visible now is covered by the backfill that follows.

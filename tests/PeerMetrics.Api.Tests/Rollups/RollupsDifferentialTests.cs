@@ -14,9 +14,9 @@ namespace PeerMetrics.Api.Tests.Rollups;
 [Collection(InfrastructureCollection.Name)]
 public sealed class RollupsDifferentialTests(InfrastructureFixture infrastructure, ITestOutputHelper output)
 {
-    private const int Rounds = 6;
+    private const int Rounds = 8;
     private const int Writers = 4;
-    private const int OperationsPerWriter = 40;
+    private const int OperationsPerWriter = 60;
 
     [Fact]
     public async Task Every_summary_from_the_rollups_equals_the_raw_rows_after_rounds_of_concurrent_mixed_writes()
@@ -44,9 +44,11 @@ public sealed class RollupsDifferentialTests(InfrastructureFixture infrastructur
         {
             snapshot = await RollupsWorkload.Snapshot.ReadAsync(connection, apps);
             using var stop = new CancellationTokenSource();
-            var maintainer = MaintainAsync(connectionString, stop.Token);
+            // Two maintainers (as two Api replicas) racing for the lock, each applying small batches.
+            var maintainers = new[] { MaintainAsync(connectionString, stop.Token), MaintainAsync(connectionString, stop.Token) };
             var writers = Enumerable.Range(0, Writers).Select(async writer =>
             {
+                var pace = new Random(seed * 17 + round * 5 + writer);
                 var workload = new RollupsWorkload(new Random(seed * 31 + round * 7 + writer), snapshot);
                 await using var own = await TestDatabase.OpenAsync(connectionString);
                 var failed = 0;
@@ -55,6 +57,8 @@ public sealed class RollupsDifferentialTests(InfrastructureFixture infrastructur
                     try
                     {
                         await workload.RunOneAsync(own);
+                        // Paced, so the maintainers' runs land between and inside the writers' transactions.
+                        await Task.Delay(pace.Next(0, 25));
                     }
                     // Writes that conflict among themselves, not with the rollups: a deferred foreign key broken by a
                     // concurrent hard delete, a duplicate link, two writers' row locks in opposite order.
@@ -68,11 +72,11 @@ public sealed class RollupsDifferentialTests(InfrastructureFixture infrastructur
             }).ToList();
             rejected += (await Task.WhenAll(writers)).Sum();
             await stop.CancelAsync();
-            var applied = await maintainer;
+            var applied = (await Task.WhenAll(maintainers)).Sum();
 
             await RollupsTestDatabase.DrainAsync(connection);
             var after = await RollupsWorkload.Snapshot.ReadAsync(connection, apps);
-            output.WriteLine($"round {round}: maintainer ran {applied} times meanwhile; {after.Conferences.Length} conferences, " +
+            output.WriteLine($"round {round}: maintainers applied {applied} times meanwhile; {after.Conferences.Length} conferences, " +
                              $"{after.Sessions.Length} sessions, {after.Issues.Length} issues");
             await RollupsTestDatabase.AssertExactAsync(connection, compared,
                 RollupsTestDatabase.RandomWindows(random, after.From, after.Until), $"seed {seed}, round {round}");
@@ -88,8 +92,10 @@ public sealed class RollupsDifferentialTests(InfrastructureFixture infrastructur
         var runs = 0;
         while (!stop.IsCancellationRequested)
         {
-            await RollupsDatabase.ApplyAsync(connection, 50, 100, CancellationToken.None);
-            runs++;
+            if ((await RollupsDatabase.ApplyAsync(connection, 20, 100, CancellationToken.None)).Locked)
+            {
+                runs++;
+            }
             try
             {
                 await Task.Delay(5, stop);
