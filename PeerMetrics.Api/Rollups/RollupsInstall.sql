@@ -578,6 +578,19 @@ BEGIN
 END
 $$;
 
+-- True when all 24 triggers exist and fire in ordinary sessions. A missing or disabled one means changes may
+-- go unlogged: the rollups are then reset and stay not ready until they are back, then backfilled again.
+CREATE OR REPLACE FUNCTION peermetrics_rollups.triggers_ok() RETURNS boolean
+LANGUAGE sql STABLE AS $$
+    SELECT count(*) = 24
+    FROM pg_trigger t
+    WHERE t.tgrelid IN ('public.conference'::regclass, 'public.app_issue'::regclass, 'public.app_connection'::regclass,
+                        'public.app_session'::regclass, 'public.participant_conferences'::regclass, 'public.participant'::regclass)
+      AND t.tgname IN ('peermetrics_rollups_insert', 'peermetrics_rollups_update', 'peermetrics_rollups_delete',
+                       'peermetrics_rollups_truncate')
+      AND t.tgenabled IN ('O', 'A')
+$$;
+
 -- ---------------------------------------------------------------------------------------------------------
 -- The maintainer: one run consumes (part of) the log and, while backfilling, one batch of conferences.
 -- Must run in a REPEATABLE READ transaction: the log rows it deletes are exactly those visible in its
@@ -611,6 +624,20 @@ BEGIN
     -- stale rollups. Every run updates the state row, so locking it fails (serialization failure) exactly
     -- then; the caller just runs again.
     PERFORM 1 FROM peermetrics_rollups.state FOR UPDATE;
+
+    SELECT * INTO st FROM peermetrics_rollups.state;
+    IF NOT peermetrics_rollups.triggers_ok() THEN
+        -- Changes are going unlogged: forget everything (once) and backfill only after the triggers are back,
+        -- from a snapshot that then includes every unlogged change.
+        DELETE FROM peermetrics_rollups.change_log;
+        GET DIAGNOSTICS entries = ROW_COUNT;
+        IF st.phase = 'ready' OR st.backfill_app IS NOT NULL OR st.backfill_done > 0 THEN
+            PERFORM peermetrics_rollups.reset();
+        END IF;
+        UPDATE peermetrics_rollups.state s SET applied_at = now();
+        RETURN QUERY SELECT true, entries, 0::bigint, 'backfilling'::text;
+        RETURN;
+    END IF;
 
     IF EXISTS (SELECT 1 FROM peermetrics_rollups.change_log WHERE family = '*') THEN
         -- A TRUNCATE (or a rebuild request): everything visible now is covered by the backfill that follows.
@@ -700,7 +727,7 @@ CREATE OR REPLACE FUNCTION peermetrics_rollups.status()
 RETURNS TABLE (version integer, phase text, ready boolean, backlog bigint, lag_seconds float8,
                backfill_done bigint, backfill_total bigint, applied_at timestamptz)
 LANGUAGE sql STABLE AS $$
-    SELECT s.version, s.phase, s.phase = 'ready' AND NOT l.rebuild, l.backlog,
+    SELECT s.version, s.phase, s.phase = 'ready' AND NOT l.rebuild AND peermetrics_rollups.triggers_ok(), l.backlog,
            coalesce(extract(epoch FROM clock_timestamp() - l.oldest), 0)::float8,
            s.backfill_done, s.backfill_total, s.applied_at
     FROM peermetrics_rollups.state s

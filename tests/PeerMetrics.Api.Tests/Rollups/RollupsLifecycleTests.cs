@@ -189,6 +189,46 @@ public sealed class RollupsLifecycleTests(InfrastructureFixture infrastructure, 
             RollupsTestDatabase.RandomWindows(new Random(9), after.From, after.Until), "after an aborted and a killed maintainer");
     }
 
+    [Fact]
+    public async Task A_disabled_trigger_makes_the_rollups_not_ready_and_once_enabled_again_they_are_rebuilt_exactly()
+    {
+        var connectionString = await TestDatabase.CreateMigratedAsync(infrastructure.Postgres);
+        await using var connection = await TestDatabase.OpenAsync(connectionString);
+        var generator = new DemoDataGenerator(0.03, RollupsTestDatabase.Anchor);
+        await DemoDataSeeder.SeedAsync(connection, generator, wipe: false, progress: null, CancellationToken.None);
+        await RollupsTestDatabase.DrainAsync(connection);
+        var apps = generator.Apps.Take(3).Select(a => a.Id).ToArray();
+        var workload = new RollupsWorkload(new Random(13), await RollupsWorkload.Snapshot.ReadAsync(connection, apps));
+
+        await using (var disable = new NpgsqlCommand("ALTER TABLE app_session DISABLE TRIGGER peermetrics_rollups_update", connection))
+        {
+            await disable.ExecuteNonQueryAsync();
+        }
+        Assert.False((await RollupsDatabase.StatusAsync(connection, CancellationToken.None))!.Ready);
+        for (var i = 0; i < 80; i++)
+        {
+            try
+            {
+                await workload.RunOneAsync(connection);
+            }
+            catch (PostgresException e) when (e.SqlState is PostgresErrorCodes.ForeignKeyViolation or PostgresErrorCodes.UniqueViolation)
+            {
+            }
+            if (i % 20 == 0)
+            {
+                Assert.Equal("backfilling", (await RollupsDatabase.ApplyAsync(connection, 100_000, 100, CancellationToken.None)).Phase);
+            }
+        }
+        await using (var enable = new NpgsqlCommand("ALTER TABLE app_session ENABLE TRIGGER peermetrics_rollups_update", connection))
+        {
+            await enable.ExecuteNonQueryAsync();
+        }
+        await RollupsTestDatabase.DrainAsync(connection);
+        var after = await RollupsWorkload.Snapshot.ReadAsync(connection, apps);
+        await RollupsTestDatabase.AssertExactAsync(connection, apps,
+            RollupsTestDatabase.RandomWindows(new Random(13), after.From, after.Until), "after a trigger was disabled and enabled again");
+    }
+
     private static async Task MigrateWithoutRollupsAsync(string connectionString)
     {
         await using var db = TestDatabase.CreateContext(connectionString);
