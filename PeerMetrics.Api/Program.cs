@@ -4,6 +4,7 @@ using PeerMetrics.Api.Caching;
 using PeerMetrics.Api.Data;
 using PeerMetrics.Api.Hosting;
 using PeerMetrics.Api.Problems;
+using PeerMetrics.Api.Rollups;
 using PeerMetrics.Api.Seeding;
 
 var builder = WebApplication.CreateBuilder(args);
@@ -12,6 +13,10 @@ if (args is ["seed", ..])
 {
     return await SeedCommand.RunAsync(builder, args[1..]);
 }
+if (args is ["rollups", ..])
+{
+    return await RollupsCommand.RunAsync(builder, args[1..]);
+}
 
 builder.AddServiceDefaults();
 builder.AddRequestLimits();
@@ -19,6 +24,7 @@ builder.AddPeerMetricsDatabase();
 builder.AddPeerMetricsAuth();
 builder.AddSummaryCache();
 builder.AddDemoData();
+builder.AddRollups();
 builder.AddPeerMetricsApi();
 builder.AddProblemResponses();
 builder.AddApiReference();

@@ -57,6 +57,22 @@ public static class ConferencesApi
         ORDER BY selected.day
         """;
 
+    // The same rows from the rollups (peermetrics_rollups, docs/rollups.md): the window's whole days, whole
+    // hours and remaining minutes, each read from the coarsest level that covers it.
+    internal const string StatusByDayRollupSql = """
+        SELECT to_char((r.bucket AT TIME ZONE 'UTC')::date, 'YYYY-MM-DD') AS "Date",
+               sum(r.success)::bigint AS "Success",
+               sum(r.warning)::bigint AS "Warning",
+               sum(r.error)::bigint   AS "Error",
+               sum(r.ongoing)::bigint AS "Ongoing",
+               sum(r.total)::bigint   AS "Total"
+        FROM peermetrics_rollups.window_parts(@from, @until) w
+        JOIN peermetrics_rollups.conference_status r
+          ON r.app_id = @app AND r.level = w.lvl AND r.bucket >= w.lo AND r.bucket < w.hi
+        GROUP BY (r.bucket AT TIME ZONE 'UTC')::date
+        ORDER BY (r.bucket AT TIME ZONE 'UTC')::date
+        """;
+
     // width_bucket against the buckets' lower bounds gives the 1-based bucket of each duration.
     private const string DurationsSql = """
         SELECT width_bucket(c.duration, @lower_bounds) AS "Bucket", count(*) AS "Count"
@@ -64,6 +80,16 @@ public static class ConferencesApi
         WHERE c.app_id = @app AND c.is_active
           AND c.created_at >= coalesce(@from, '-infinity') AND c.created_at < coalesce(@until, 'infinity')
         GROUP BY 1
+        """;
+
+    // The rollups keep each bucket's lower bound, which width_bucket maps to the same 1-based bucket.
+    internal const string DurationsRollupSql = """
+        SELECT width_bucket(r.duration_from, @lower_bounds) AS "Bucket", sum(r.conferences)::bigint AS "Count"
+        FROM peermetrics_rollups.window_parts(@from, @until) w
+        JOIN peermetrics_rollups.conference_duration r
+          ON r.app_id = @app AND r.level = w.lvl AND r.bucket >= w.lo AND r.bucket < w.hi
+        GROUP BY 1
+        ORDER BY 1
         """;
 
     // A participant is present in a conference when linked to it, active, not an SFU, and with at least one
@@ -90,6 +116,15 @@ public static class ConferencesApi
         SELECT coalesce(present.participants, 0)::int AS "Participants", count(*) AS "Conferences"
         FROM selected
         LEFT JOIN present ON present.conference_id = selected.id
+        GROUP BY 1
+        ORDER BY 1
+        """;
+
+    internal const string ParticipantCountsRollupSql = """
+        SELECT r.participants AS "Participants", sum(r.conferences)::bigint AS "Conferences"
+        FROM peermetrics_rollups.window_parts(@from, @until) w
+        JOIN peermetrics_rollups.conference_participants r
+          ON r.app_id = @app AND r.level = w.lvl AND r.bucket >= w.lo AND r.bucket < w.hi
         GROUP BY 1
         ORDER BY 1
         """;

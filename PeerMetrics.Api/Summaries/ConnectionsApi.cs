@@ -46,6 +46,15 @@ public static class ConnectionsApi
           AND c.type IS NOT NULL
         """;
 
+    // The same row from the rollups (docs/rollups.md); always one row, zeros when nothing matches.
+    internal const string SummaryRollupSql = """
+        SELECT coalesce(sum(r.direct), 0)::int AS direct,
+               coalesce(sum(r.relayed), 0)::int AS relayed
+        FROM peermetrics_rollups.window_parts(@from, @until) w
+        JOIN peermetrics_rollups.connection_type r
+          ON r.app_id = @app AND r.level = w.lvl AND r.bucket >= w.lo AND r.bucket < w.hi
+        """;
+
     private sealed record TypeCounts([property: Column("direct")] int Direct, [property: Column("relayed")] int Relayed);
 
     private static async Task<ConnectionsSummary> GetSummary(SummaryQuery query, SummaryDatabase db, CancellationToken ct)
@@ -100,6 +109,27 @@ public static class ConnectionsApi
         FROM timed
         WHERE end_at >= start_at
         GROUP BY 1
+        """;
+
+    // The same rows from the rollups: counts add up; each rollup row lists its distinct conference ids,
+    // merged here into one sorted distinct list per bucket.
+    internal const string SetupTimeRollupSql = """
+        WITH parts AS MATERIALIZED (
+            SELECT r.setup_bucket, r.connections, r.conference_ids
+            FROM peermetrics_rollups.window_parts(@from, @until) w
+            JOIN peermetrics_rollups.connection_setup r
+              ON r.app_id = @app AND r.level = w.lvl AND r.bucket >= w.lo AND r.bucket < w.hi
+        ), counts AS (
+            SELECT setup_bucket, sum(connections)::int AS count FROM parts GROUP BY setup_bucket
+        ), ids AS (
+            SELECT p.setup_bucket, array_agg(DISTINCT x.id ORDER BY x.id) AS conference_ids
+            FROM parts p CROSS JOIN LATERAL unnest(p.conference_ids) x (id)
+            GROUP BY p.setup_bucket
+        )
+        SELECT counts.setup_bucket AS bucket, counts.count, ids.conference_ids
+        FROM counts
+        JOIN ids ON ids.setup_bucket = counts.setup_bucket
+        ORDER BY 1
         """;
 
     private sealed record BucketRow(

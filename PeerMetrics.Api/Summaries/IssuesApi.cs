@@ -33,6 +33,16 @@ public static class IssuesApi
         ORDER BY count(*) DESC, i.code COLLATE "C"
         """;
 
+    // The same rows from the rollups (docs/rollups.md).
+    internal const string ByCodeRollupSql = """
+        SELECT r.code AS "Code", sum(r.issues)::bigint AS "Count"
+        FROM peermetrics_rollups.window_parts(@from, @until) w
+        JOIN peermetrics_rollups.issue_code r
+          ON r.app_id = @app AND r.level = w.lvl AND r.bucket >= w.lo AND r.bucket < w.hi
+        GROUP BY r.code
+        ORDER BY sum(r.issues) DESC, r.code COLLATE "C"
+        """;
+
     // data may be any JSON or SQL NULL: only non-empty objects count (no brace literal here: EF treats
     // {…} in raw SQL as a parameter placeholder). The name is "Unknown" unless it is a
     // non-empty string; the message is the first non-empty string message by (created_at, id).
@@ -56,6 +66,19 @@ public static class IssuesApi
         ) gum
         GROUP BY gum.name
         ORDER BY count(*) DESC, gum.name COLLATE "C"
+        """;
+
+    // Each rollup row keeps its first message with its (created_at, id): the earliest of those wins.
+    internal const string UserMediaErrorsRollupSql = """
+        SELECT r.name AS "Name",
+               coalesce((array_agg(r.first_message ORDER BY r.first_at, r.first_id)
+                         FILTER (WHERE r.first_message IS NOT NULL))[1], '') AS "Message",
+               sum(r.issues)::bigint AS "Count"
+        FROM peermetrics_rollups.window_parts(@from, @until) w
+        JOIN peermetrics_rollups.issue_gum r
+          ON r.app_id = @app AND r.level = w.lvl AND r.bucket >= w.lo AND r.bucket < w.hi
+        GROUP BY r.name
+        ORDER BY sum(r.issues) DESC, r.name COLLATE "C"
         """;
 
     private static async Task<IssueSummaryBody> GetByCode(SummaryQuery query, SummaryDatabase db, CancellationToken ct)

@@ -77,6 +77,19 @@ public static class SessionsApi
         ORDER BY kind, count DESC, name COLLATE "C"
         """;
 
+    // The same rows from the rollups (docs/rollups.md): counts add up; a city's coordinates are those of the
+    // rollup row whose earliest session, by (created_at, id), is the earliest.
+    internal const string RollupSql = """
+        SELECT r.kind::int AS kind, r.name, sum(r.sessions)::int AS count,
+               (array_agg(r.latitude ORDER BY r.first_at, r.first_id))[1] AS latitude,
+               (array_agg(r.longitude ORDER BY r.first_at, r.first_id))[1] AS longitude
+        FROM peermetrics_rollups.window_parts(@from, @until) w
+        JOIN peermetrics_rollups.session_list r
+          ON r.app_id = @app AND r.level = w.lvl AND r.bucket >= w.lo AND r.bucket < w.hi
+        GROUP BY r.kind, r.name
+        ORDER BY r.kind, sum(r.sessions) DESC, r.name COLLATE "C"
+        """;
+
     // A coordinate as float8, or NULL when it is not a number: a JSON number, or a string holding one (App
     // Engine headers store "37.342"). A plain decimal shorter than 300 characters cannot overflow or
     // underflow float8, so it is cast directly (jsonb prints numbers as plain decimals too); anything else

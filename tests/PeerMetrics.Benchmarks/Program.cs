@@ -8,12 +8,16 @@ using PeerMetrics.Api.Summaries;
 using PeerMetrics.Benchmarks;
 using PeerMetrics.Testing;
 
-// dotnet run -c Release --project tests/PeerMetrics.Benchmarks -- [--scale 1] [--runs 25] [--load-seconds 10]
+// dotnet run -c Release --project tests/PeerMetrics.Benchmarks -- [--scale 1] [--runs 25] [--load-seconds 10] [--rollups]
 // Starts its own Postgres and Redis, seeds, runs the real Api as a process and prints markdown tables.
 var scale = Argument("--scale", 1.0);
 var runs = (int)Argument("--runs", 25);
 var loadSeconds = (int)Argument("--load-seconds", 10);
 CultureInfo.DefaultThreadCurrentCulture = CultureInfo.InvariantCulture;
+if (args.Contains("--rollups"))
+{
+    return await RollupsBenchmark.RunAsync(scale, runs);
+}
 
 var summaries = SummaryCatalog.All.Select(summary => summary.Route).ToList();
 

@@ -1,0 +1,162 @@
+using Npgsql;
+
+namespace PeerMetrics.Api.Rollups;
+
+/// <summary>What <c>peermetrics_rollups.status()</c> reports.</summary>
+public sealed record RollupsStatus(
+    int Version, string Phase, bool Ready, long Backlog, double LagSeconds, long BackfillDone, long BackfillTotal, DateTime? AppliedAt);
+
+/// <summary>What one maintainer run did.</summary>
+public sealed record RollupsRun(bool Locked, long Consumed, long Backfilled, string Phase);
+
+/// <summary>
+/// Install, uninstall, status and one maintainer run, over a plain Npgsql connection (the command, the
+/// maintainer and the tests share them).
+/// </summary>
+public static class RollupsDatabase
+{
+    private const string LockNotAvailable = "55P03";
+
+    /// <summary>True when the rollups schema is installed.</summary>
+    public static async Task<bool> IsInstalledAsync(NpgsqlConnection connection, CancellationToken cancellationToken)
+    {
+        await using var command = new NpgsqlCommand($"SELECT to_regprocedure('{RollupsSql.Schema}.status()') IS NOT NULL", connection);
+        return (bool)(await command.ExecuteScalarAsync(cancellationToken))!;
+    }
+
+    /// <summary>
+    /// Creates the schema, its tables and functions and the triggers, in one transaction; the backfill then
+    /// runs through <see cref="ApplyAsync"/>. Creating a trigger needs a lock that waits for the tables' running
+    /// writes and makes new ones queue behind it: the script takes all of them first, under a lock timeout far
+    /// below the deadlock timeout, and gives up and retries when they are busy, so writers wait a moment at
+    /// most and never deadlock with it. Over another version, uninstalls first.
+    /// </summary>
+    public static async Task InstallAsync(NpgsqlConnection connection, Action<string>? progress, CancellationToken cancellationToken)
+    {
+        if (await StatusAsync(connection, cancellationToken) is { } status && status.Version != RollupsSql.Version)
+        {
+            progress?.Invoke($"installed version {status.Version} differs from {RollupsSql.Version}: reinstalling");
+            await UninstallAsync(connection, cancellationToken);
+        }
+        await WithTableLocksAsync(connection, RollupsSql.Install, "install", progress, cancellationToken);
+    }
+
+    /// <summary>Drops the triggers and the schema: the peermetrics tables are as before the install.</summary>
+    public static Task UninstallAsync(NpgsqlConnection connection, CancellationToken cancellationToken) =>
+        WithTableLocksAsync(connection, RollupsSql.Uninstall, "uninstall", null, cancellationToken);
+
+    private static async Task WithTableLocksAsync(NpgsqlConnection connection, string script, string what, Action<string>? progress,
+        CancellationToken cancellationToken)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+            try
+            {
+                await ExecuteAsync(connection, transaction, "SET LOCAL lock_timeout = '100ms'", cancellationToken);
+                await ExecuteAsync(connection, transaction, script, cancellationToken);
+                await transaction.CommitAsync(cancellationToken);
+                return;
+            }
+            catch (PostgresException e) when (e.SqlState is LockNotAvailable or PostgresErrorCodes.DeadlockDetected && attempt < 600)
+            {
+                await transaction.RollbackAsync(cancellationToken);
+                if (attempt % 10 == 1)
+                {
+                    progress?.Invoke($"tables busy, retrying the {what} (attempt {attempt})");
+                }
+                await Task.Delay(TimeSpan.FromMilliseconds(Random.Shared.Next(20, 200)), cancellationToken);
+            }
+        }
+    }
+
+    /// <summary>The status, or null when the rollups are not installed.</summary>
+    public static async Task<RollupsStatus?> StatusAsync(NpgsqlConnection connection, CancellationToken cancellationToken)
+    {
+        if (!await IsInstalledAsync(connection, cancellationToken))
+        {
+            return null;
+        }
+        await using var command = new NpgsqlCommand(
+            $"SELECT version, phase, ready, backlog, lag_seconds, backfill_done, backfill_total, applied_at FROM {RollupsSql.Schema}.status()",
+            connection);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        if (!await reader.ReadAsync(cancellationToken))
+        {
+            return null;
+        }
+        return new RollupsStatus(reader.GetInt32(0), reader.GetString(1), reader.GetBoolean(2), reader.GetInt64(3), reader.GetDouble(4),
+            reader.GetInt64(5), reader.GetInt64(6), reader.IsDBNull(7) ? null : reader.GetDateTime(7));
+    }
+
+    /// <summary>
+    /// One maintainer run, in its own REPEATABLE READ transaction. A run whose snapshot predates another
+    /// run's commit fails its serialization check before doing anything: reported as not locked.
+    /// </summary>
+    public static async Task<RollupsRun> ApplyAsync(NpgsqlConnection connection, int maxEntries, int backfillBatch,
+        CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await ApplyOnceAsync(connection, maxEntries, backfillBatch, cancellationToken);
+        }
+        catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.SerializationFailure)
+        {
+            return new RollupsRun(false, 0, 0, "");
+        }
+    }
+
+    private static async Task<RollupsRun> ApplyOnceAsync(NpgsqlConnection connection, int maxEntries, int backfillBatch,
+        CancellationToken cancellationToken)
+    {
+        await using var transaction = await connection.BeginTransactionAsync(System.Data.IsolationLevel.RepeatableRead, cancellationToken);
+        await using var command = new NpgsqlCommand(
+            $"SELECT locked, consumed, backfilled, phase FROM {RollupsSql.Schema}.apply(@max_entries, @batch)", connection, transaction)
+        {
+            CommandTimeout = 0,
+        };
+        command.Parameters.AddWithValue("max_entries", maxEntries);
+        command.Parameters.AddWithValue("batch", backfillBatch);
+        RollupsRun run;
+        await using (var reader = await command.ExecuteReaderAsync(cancellationToken))
+        {
+            await reader.ReadAsync(cancellationToken);
+            run = new RollupsRun(reader.GetBoolean(0), reader.GetInt64(1), reader.GetInt64(2), reader.GetString(3));
+        }
+        await transaction.CommitAsync(cancellationToken);
+        return run;
+    }
+
+    /// <summary>Runs the maintainer until the backfill is done and the log is drained, reporting progress.</summary>
+    public static async Task CatchUpAsync(NpgsqlConnection connection, int backfillBatch, Action<string>? progress,
+        CancellationToken cancellationToken)
+    {
+        while (true)
+        {
+            var run = await ApplyAsync(connection, 100_000, backfillBatch, cancellationToken);
+            var status = await StatusAsync(connection, cancellationToken)
+                ?? throw new InvalidOperationException("the rollups were uninstalled meanwhile");
+            if (run.Backfilled > 0)
+            {
+                progress?.Invoke($"backfill: {status.BackfillDone}/{status.BackfillTotal} conferences");
+            }
+            // Under a steady write load the log never stays empty: caught up means nothing older than a second.
+            if (status.Ready && (status.Backlog == 0 || status.LagSeconds < 1))
+            {
+                return;
+            }
+            if (!run.Locked)
+            {
+                // Another maintainer (a running Api) holds the lock: let it work.
+                await Task.Delay(TimeSpan.FromMilliseconds(500), cancellationToken);
+            }
+        }
+    }
+
+    private static async Task ExecuteAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, string sql,
+        CancellationToken cancellationToken)
+    {
+        await using var command = new NpgsqlCommand(sql, connection, transaction) { CommandTimeout = 0 };
+        await command.ExecuteNonQueryAsync(cancellationToken);
+    }
+}

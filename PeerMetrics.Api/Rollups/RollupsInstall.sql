@@ -1,0 +1,933 @@
+-- Write-time rollups of the eight summaries (docs/rollups.md). Re-runnable: every object is created only if
+-- missing or replaced in place, and the state row (with its backfill cursor) survives a re-run.
+-- The INSTANT and COORDINATE placeholders (slash-star-at comments) are replaced by the installer with the
+-- very SQL expressions the raw summaries use, so both parse text times and coordinates identically.
+
+-- All six tables at once, in one fixed order, before anything else: the install then never waits for a lock
+-- while holding another, so it cannot deadlock with a writer (the installer sets a short lock_timeout and
+-- retries, so writers queue behind it for a moment at most).
+LOCK TABLE public.conference, public.app_issue, public.app_connection, public.app_session,
+           public.participant_conferences, public.participant IN SHARE ROW EXCLUSIVE MODE;
+
+CREATE SCHEMA IF NOT EXISTS peermetrics_rollups;
+
+-- Installation state: one row. 'backfilling' until every conference has been folded in; the cursor is the
+-- last (app, created_at, id) done, so an interrupted backfill resumes where it stopped.
+CREATE TABLE IF NOT EXISTS peermetrics_rollups.state (
+    singleton      boolean PRIMARY KEY DEFAULT true CHECK (singleton),
+    version        integer NOT NULL,
+    phase          text NOT NULL CHECK (phase IN ('backfilling', 'ready')),
+    backfill_app   uuid,
+    backfill_at    timestamptz,
+    backfill_id    uuid,
+    backfill_done  bigint NOT NULL DEFAULT 0,
+    backfill_total bigint NOT NULL DEFAULT 0,
+    installed_at   timestamptz NOT NULL DEFAULT now(),
+    ready_at       timestamptz,
+    applied_at     timestamptz
+);
+
+INSERT INTO peermetrics_rollups.state (version, phase, backfill_total)
+SELECT 1, 'backfilling', (SELECT count(*) FROM conference)
+ON CONFLICT (singleton) DO NOTHING;
+
+-- The change log. Writers' triggers only append here (no index, no unique key: nothing to contend on).
+-- family: C = a conference's own facts (status, duration, participant count), I = its issues,
+-- N = its connections, S = its sessions, P = a participant (its conferences' C), * = rebuild everything.
+CREATE TABLE IF NOT EXISTS peermetrics_rollups.change_log (
+    family    "char" NOT NULL,
+    id        uuid,
+    logged_at timestamptz NOT NULL DEFAULT statement_timestamp()
+);
+
+-- The maintainer's scratch list of the (family, app, minute) buckets a run touched. Only the maintainer
+-- (one at a time) writes it, and it empties it before committing.
+CREATE UNLOGGED TABLE IF NOT EXISTS peermetrics_rollups.work_touched (
+    family "char" NOT NULL,
+    app_id uuid NOT NULL,
+    minute timestamptz NOT NULL
+);
+
+-- Level-0 cells, per conference (and per minute of the rows' own created_at): recomputed from raw rows
+-- whenever the conference is logged. Their app_id is the conference's app at that time.
+CREATE TABLE IF NOT EXISTS peermetrics_rollups.conference_cell (
+    conference_id uuid PRIMARY KEY,
+    app_id        uuid NOT NULL,
+    minute        timestamptz NOT NULL,
+    status        "char" NOT NULL,      -- o ongoing, e error, w warning, s success
+    duration_from integer NOT NULL,     -- lower bound (s) of the duration bucket
+    participants  integer NOT NULL
+);
+CREATE INDEX IF NOT EXISTS conference_cell_app_minute ON peermetrics_rollups.conference_cell (app_id, minute);
+
+CREATE TABLE IF NOT EXISTS peermetrics_rollups.issue_code_cell (
+    conference_id uuid NOT NULL,
+    minute        timestamptz NOT NULL,
+    code          varchar(32) NOT NULL,
+    app_id        uuid NOT NULL,
+    issues        bigint NOT NULL,
+    PRIMARY KEY (conference_id, minute, code)
+);
+CREATE INDEX IF NOT EXISTS issue_code_cell_app_minute ON peermetrics_rollups.issue_code_cell (app_id, minute);
+
+CREATE TABLE IF NOT EXISTS peermetrics_rollups.issue_gum_cell (
+    conference_id uuid NOT NULL,
+    minute        timestamptz NOT NULL,
+    name          text NOT NULL,
+    app_id        uuid NOT NULL,
+    issues        bigint NOT NULL,
+    first_at      timestamptz,          -- (created_at, id) of the first issue with a message, and its message
+    first_id      uuid,
+    first_message text,
+    PRIMARY KEY (conference_id, minute, name)
+);
+CREATE INDEX IF NOT EXISTS issue_gum_cell_app_minute ON peermetrics_rollups.issue_gum_cell (app_id, minute);
+
+CREATE TABLE IF NOT EXISTS peermetrics_rollups.connection_type_cell (
+    conference_id uuid NOT NULL,
+    minute        timestamptz NOT NULL,
+    app_id        uuid NOT NULL,
+    direct        bigint NOT NULL,
+    relayed       bigint NOT NULL,
+    PRIMARY KEY (conference_id, minute)
+);
+CREATE INDEX IF NOT EXISTS connection_type_cell_app_minute ON peermetrics_rollups.connection_type_cell (app_id, minute);
+
+CREATE TABLE IF NOT EXISTS peermetrics_rollups.connection_setup_cell (
+    conference_id uuid NOT NULL,
+    minute        timestamptz NOT NULL,
+    setup_bucket  integer NOT NULL,
+    app_id        uuid NOT NULL,
+    connections   bigint NOT NULL,
+    PRIMARY KEY (conference_id, minute, setup_bucket)
+);
+CREATE INDEX IF NOT EXISTS connection_setup_cell_app_minute ON peermetrics_rollups.connection_setup_cell (app_id, minute);
+
+CREATE TABLE IF NOT EXISTS peermetrics_rollups.session_cell (
+    conference_id uuid NOT NULL,
+    minute        timestamptz NOT NULL,
+    kind          smallint NOT NULL,    -- 1 browser, 2 os, 3 country, 4 city
+    name          text NOT NULL,
+    app_id        uuid NOT NULL,
+    sessions      bigint NOT NULL,
+    first_at      timestamptz,          -- cities: (created_at, id) of the earliest session and its coordinates
+    first_id      uuid,
+    latitude      float8,
+    longitude     float8,
+    PRIMARY KEY (conference_id, minute, kind, name)
+);
+CREATE INDEX IF NOT EXISTS session_cell_app_minute ON peermetrics_rollups.session_cell (app_id, minute);
+
+-- The rollups the summaries read: per app, level 0 = minute, 1 = hour, 2 = day (bucket = its UTC start).
+CREATE TABLE IF NOT EXISTS peermetrics_rollups.conference_status (
+    app_id uuid NOT NULL, level smallint NOT NULL, bucket timestamptz NOT NULL,
+    success bigint NOT NULL, warning bigint NOT NULL, error bigint NOT NULL, ongoing bigint NOT NULL, total bigint NOT NULL,
+    PRIMARY KEY (app_id, level, bucket)
+);
+CREATE TABLE IF NOT EXISTS peermetrics_rollups.conference_duration (
+    app_id uuid NOT NULL, level smallint NOT NULL, bucket timestamptz NOT NULL,
+    duration_from integer NOT NULL, conferences bigint NOT NULL,
+    PRIMARY KEY (app_id, level, bucket, duration_from)
+);
+CREATE TABLE IF NOT EXISTS peermetrics_rollups.conference_participants (
+    app_id uuid NOT NULL, level smallint NOT NULL, bucket timestamptz NOT NULL,
+    participants integer NOT NULL, conferences bigint NOT NULL,
+    PRIMARY KEY (app_id, level, bucket, participants)
+);
+CREATE TABLE IF NOT EXISTS peermetrics_rollups.issue_code (
+    app_id uuid NOT NULL, level smallint NOT NULL, bucket timestamptz NOT NULL,
+    code varchar(32) NOT NULL, issues bigint NOT NULL,
+    PRIMARY KEY (app_id, level, bucket, code)
+);
+CREATE TABLE IF NOT EXISTS peermetrics_rollups.issue_gum (
+    app_id uuid NOT NULL, level smallint NOT NULL, bucket timestamptz NOT NULL,
+    name text NOT NULL, issues bigint NOT NULL, first_at timestamptz, first_id uuid, first_message text,
+    PRIMARY KEY (app_id, level, bucket, name)
+);
+CREATE TABLE IF NOT EXISTS peermetrics_rollups.connection_type (
+    app_id uuid NOT NULL, level smallint NOT NULL, bucket timestamptz NOT NULL,
+    direct bigint NOT NULL, relayed bigint NOT NULL,
+    PRIMARY KEY (app_id, level, bucket)
+);
+CREATE TABLE IF NOT EXISTS peermetrics_rollups.connection_setup (
+    app_id uuid NOT NULL, level smallint NOT NULL, bucket timestamptz NOT NULL,
+    setup_bucket integer NOT NULL, connections bigint NOT NULL, conference_ids uuid[] NOT NULL,
+    PRIMARY KEY (app_id, level, bucket, setup_bucket)
+);
+CREATE TABLE IF NOT EXISTS peermetrics_rollups.session_list (
+    app_id uuid NOT NULL, level smallint NOT NULL, bucket timestamptz NOT NULL,
+    kind smallint NOT NULL, name text NOT NULL, sessions bigint NOT NULL,
+    first_at timestamptz, first_id uuid, latitude float8, longitude float8,
+    PRIMARY KEY (app_id, level, bucket, kind, name)
+);
+
+-- ---------------------------------------------------------------------------------------------------------
+-- Reading: a window [from, until) of whole minutes, either side open, as at most five ranges of buckets:
+-- minutes up to the first whole hour, hours up to the first whole day, whole days, hours, minutes.
+CREATE OR REPLACE FUNCTION peermetrics_rollups.window_parts(from_at timestamptz, until_at timestamptz)
+RETURNS TABLE (lvl smallint, lo timestamptz, hi timestamptz)
+LANGUAGE sql STABLE PARALLEL SAFE AS $$
+    WITH b AS (
+        SELECT coalesce(from_at, '-infinity') AS f, coalesce(until_at, 'infinity') AS u
+    ), h AS (
+        SELECT f, u,
+               CASE WHEN date_trunc('hour', f, 'UTC') = f THEN f
+                    ELSE date_trunc('hour', f, 'UTC') + interval '1 hour' END AS hl,
+               date_trunc('hour', u, 'UTC') AS hh,
+               CASE WHEN date_trunc('day', f, 'UTC') = f THEN f
+                    ELSE date_trunc('day', f, 'UTC') + interval '1 day' END AS dl,
+               date_trunc('day', u, 'UTC') AS dh
+        FROM b
+    )
+    SELECT p.lvl, p.lo, p.hi
+    FROM h CROSS JOIN LATERAL (
+        -- Minutes: the whole window when it holds no whole hour, else both ends.
+        SELECT 0::smallint AS lvl, h.f AS lo, CASE WHEN h.hl <= h.hh THEN h.hl ELSE h.u END AS hi
+        UNION ALL SELECT 0::smallint, h.hh, h.u WHERE h.hl <= h.hh
+        -- Hours: all whole hours when no whole day, else both ends.
+        UNION ALL SELECT 1::smallint, h.hl, CASE WHEN h.dl <= h.dh THEN h.dl ELSE h.hh END WHERE h.hl < h.hh
+        UNION ALL SELECT 1::smallint, h.dh, h.hh WHERE h.hl < h.hh AND h.dl <= h.dh
+        UNION ALL SELECT 2::smallint, h.dl, h.dh WHERE h.dl < h.dh
+    ) p
+    WHERE p.lo < p.hi
+$$;
+
+-- Sorted distinct union of uuid arrays (the setup-time conference ids when hours and days are rolled up).
+CREATE OR REPLACE FUNCTION peermetrics_rollups.sorted_distinct(ids uuid[]) RETURNS uuid[]
+LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+    SELECT coalesce(array_agg(DISTINCT id ORDER BY id), ARRAY[]::uuid[]) FROM unnest(ids) id
+$$;
+CREATE OR REPLACE AGGREGATE peermetrics_rollups.uuid_union(uuid[]) (
+    SFUNC = array_cat, STYPE = uuid[], FINALFUNC = peermetrics_rollups.sorted_distinct, INITCOND = '{}'
+);
+
+-- ---------------------------------------------------------------------------------------------------------
+-- Recomputing cells from raw rows, with the raw summaries' own expressions. Each first records the buckets
+-- the old cells occupied, deletes them, inserts the new ones and records their buckets.
+
+CREATE OR REPLACE FUNCTION peermetrics_rollups.recompute_conferences(ids uuid[]) RETURNS void
+LANGUAGE plpgsql AS $$
+BEGIN
+    INSERT INTO peermetrics_rollups.work_touched
+    SELECT 'C', app_id, minute FROM peermetrics_rollups.conference_cell WHERE conference_id = ANY (ids);
+    DELETE FROM peermetrics_rollups.conference_cell WHERE conference_id = ANY (ids);
+
+    -- Status as conferences.summary decides it: ongoing wins, then any active error, then any active warning.
+    INSERT INTO peermetrics_rollups.conference_cell (conference_id, app_id, minute, status, duration_from, participants)
+    SELECT c.id, c.app_id, date_trunc('minute', c.created_at, 'UTC'),
+           CASE WHEN c.ongoing THEN 'o'
+                WHEN severity.has_error THEN 'e'
+                WHEN severity.has_error IS NOT NULL THEN 'w'
+                ELSE 's' END,
+           (ARRAY[0, 60, 180, 300, 600, 900, 1200, 1500, 1800, 2400, 3000, 3600])
+               [width_bucket(c.duration, ARRAY[0, 60, 180, 300, 600, 900, 1200, 1500, 1800, 2400, 3000, 3600])],
+           present.participants
+    FROM conference c
+    CROSS JOIN LATERAL (
+        SELECT bool_or(i.type = 'e') AS has_error
+        FROM app_issue i
+        WHERE i.conference_id = c.id AND i.is_active AND i.type IN ('e', 'w')
+    ) severity
+    CROSS JOIN LATERAL (
+        SELECT count(*)::int AS participants
+        FROM participant_conferences pc
+        WHERE pc.conference_id = c.id
+          AND NOT EXISTS (SELECT 1 FROM participant p
+                          WHERE p.id = pc.participant_id AND (NOT p.is_active OR p.is_sfu))
+          AND EXISTS (SELECT 1 FROM app_session s
+                      WHERE s.conference_id = pc.conference_id AND s.participant_id = pc.participant_id)
+    ) present
+    WHERE c.id = ANY (ids) AND c.is_active;
+
+    INSERT INTO peermetrics_rollups.work_touched
+    SELECT 'C', app_id, minute FROM peermetrics_rollups.conference_cell WHERE conference_id = ANY (ids);
+END
+$$;
+
+CREATE OR REPLACE FUNCTION peermetrics_rollups.recompute_issues(ids uuid[]) RETURNS void
+LANGUAGE plpgsql AS $$
+BEGIN
+    INSERT INTO peermetrics_rollups.work_touched
+    SELECT 'I', app_id, minute FROM peermetrics_rollups.issue_code_cell WHERE conference_id = ANY (ids)
+    UNION
+    SELECT 'I', app_id, minute FROM peermetrics_rollups.issue_gum_cell WHERE conference_id = ANY (ids);
+    DELETE FROM peermetrics_rollups.issue_code_cell WHERE conference_id = ANY (ids);
+    DELETE FROM peermetrics_rollups.issue_gum_cell WHERE conference_id = ANY (ids);
+
+    INSERT INTO peermetrics_rollups.issue_code_cell (conference_id, minute, code, app_id, issues)
+    SELECT i.conference_id, date_trunc('minute', i.created_at, 'UTC'), i.code, c.app_id, count(*)
+    FROM app_issue i
+    JOIN conference c ON c.id = i.conference_id
+    WHERE i.conference_id = ANY (ids) AND i.is_active
+    GROUP BY 1, 2, 3, 4;
+
+    INSERT INTO peermetrics_rollups.issue_gum_cell (conference_id, minute, name, app_id, issues, first_at, first_id, first_message)
+    SELECT gum.conference_id, date_trunc('minute', gum.created_at, 'UTC'), gum.name, gum.app_id, count(*),
+           (array_agg(gum.created_at ORDER BY gum.created_at, gum.id) FILTER (WHERE gum.message IS NOT NULL))[1],
+           (array_agg(gum.id ORDER BY gum.created_at, gum.id) FILTER (WHERE gum.message IS NOT NULL))[1],
+           (array_agg(gum.message ORDER BY gum.created_at, gum.id) FILTER (WHERE gum.message IS NOT NULL))[1]
+    FROM (
+        SELECT i.conference_id, c.app_id,
+               CASE WHEN jsonb_typeof(i.data -> 'name') = 'string' AND i.data ->> 'name' <> ''
+                    THEN i.data ->> 'name' ELSE 'Unknown' END AS name,
+               CASE WHEN jsonb_typeof(i.data -> 'message') = 'string' AND i.data ->> 'message' <> ''
+                    THEN i.data ->> 'message' END AS message,
+               i.created_at,
+               i.id
+        FROM app_issue i
+        JOIN conference c ON c.id = i.conference_id
+        WHERE i.conference_id = ANY (ids) AND i.is_active AND i.code = 'getusermedia_error'
+          AND jsonb_typeof(i.data) = 'object' AND i.data <> jsonb_build_object()
+    ) gum
+    GROUP BY gum.conference_id, date_trunc('minute', gum.created_at, 'UTC'), gum.name, gum.app_id;
+
+    INSERT INTO peermetrics_rollups.work_touched
+    SELECT 'I', app_id, minute FROM peermetrics_rollups.issue_code_cell WHERE conference_id = ANY (ids)
+    UNION
+    SELECT 'I', app_id, minute FROM peermetrics_rollups.issue_gum_cell WHERE conference_id = ANY (ids);
+END
+$$;
+
+CREATE OR REPLACE FUNCTION peermetrics_rollups.recompute_connections(ids uuid[]) RETURNS void
+LANGUAGE plpgsql AS $$
+BEGIN
+    INSERT INTO peermetrics_rollups.work_touched
+    SELECT 'N', app_id, minute FROM peermetrics_rollups.connection_type_cell WHERE conference_id = ANY (ids)
+    UNION
+    SELECT 'N', app_id, minute FROM peermetrics_rollups.connection_setup_cell WHERE conference_id = ANY (ids);
+    DELETE FROM peermetrics_rollups.connection_type_cell WHERE conference_id = ANY (ids);
+    DELETE FROM peermetrics_rollups.connection_setup_cell WHERE conference_id = ANY (ids);
+
+    INSERT INTO peermetrics_rollups.connection_type_cell (conference_id, minute, app_id, direct, relayed)
+    SELECT c.conference_id, date_trunc('minute', c.created_at, 'UTC'), f.app_id,
+           count(*) FILTER (WHERE c.type <> 'r'), count(*) FILTER (WHERE c.type = 'r')
+    FROM app_connection c
+    JOIN conference f ON f.id = c.conference_id
+    WHERE c.conference_id = ANY (ids) AND c.is_active AND c.type IS NOT NULL
+    GROUP BY 1, 2, 3;
+
+    WITH negotiation AS MATERIALIZED (
+        SELECT c.conference_id, f.app_id, date_trunc('minute', c.created_at, 'UTC') AS minute,
+               CASE WHEN n.connected AND jsonb_typeof(n.first -> 'start_time') = 'string'
+                    THEN n.first ->> 'start_time' END AS start_text,
+               CASE WHEN n.connected AND jsonb_typeof(n.first -> 'end_time') = 'string'
+                    THEN n.first ->> 'end_time' END AS end_text
+        FROM app_connection c
+        JOIN conference f ON f.id = c.conference_id
+        CROSS JOIN LATERAL (
+            SELECT c.connection_info -> 'negotiations' -> 0 AS first,
+                   jsonb_typeof(c.connection_info) = 'object'
+                   AND jsonb_typeof(c.connection_info -> 'negotiations') = 'array'
+                   AND jsonb_typeof(c.connection_info -> 'negotiations' -> 0) = 'object'
+                   AND c.connection_info -> 'negotiations' -> 0 -> 'status' = '"connected"' AS connected
+        ) n
+        WHERE c.conference_id = ANY (ids) AND c.is_active
+    ),
+    timed AS MATERIALIZED (
+        SELECT conference_id, app_id, minute,
+               /*@INSTANT(start_text)*/ AS start_at,
+               /*@INSTANT(end_text)*/ AS end_at
+        FROM negotiation
+    )
+    INSERT INTO peermetrics_rollups.connection_setup_cell (conference_id, minute, setup_bucket, app_id, connections)
+    SELECT conference_id, minute,
+           width_bucket(date_part('epoch', end_at - start_at) * 1000,
+                        ARRAY[250, 500, 750, 1000, 1500, 2000, 2500, 3000, 4000, 5000]::float8[]),
+           app_id, count(*)
+    FROM timed
+    WHERE end_at >= start_at
+    GROUP BY 1, 2, 3, 4;
+
+    INSERT INTO peermetrics_rollups.work_touched
+    SELECT 'N', app_id, minute FROM peermetrics_rollups.connection_type_cell WHERE conference_id = ANY (ids)
+    UNION
+    SELECT 'N', app_id, minute FROM peermetrics_rollups.connection_setup_cell WHERE conference_id = ANY (ids);
+END
+$$;
+
+CREATE OR REPLACE FUNCTION peermetrics_rollups.recompute_sessions(ids uuid[]) RETURNS void
+LANGUAGE plpgsql AS $$
+BEGIN
+    INSERT INTO peermetrics_rollups.work_touched
+    SELECT DISTINCT 'S', app_id, minute FROM peermetrics_rollups.session_cell WHERE conference_id = ANY (ids);
+    DELETE FROM peermetrics_rollups.session_cell WHERE conference_id = ANY (ids);
+
+    WITH session_values AS MATERIALIZED (
+        SELECT s.conference_id,
+               f.app_id,
+               date_trunc('minute', s.created_at, 'UTC') AS minute,
+               s.id,
+               s.created_at,
+               jsonb_typeof(s.platform) = 'object' AND s.platform <> jsonb_build_object() AS has_platform,
+               CASE WHEN jsonb_typeof(s.platform -> 'browser' -> 'name') = 'string'
+                    THEN nullif(s.platform -> 'browser' ->> 'name', '') END AS browser,
+               CASE WHEN jsonb_typeof(s.platform -> 'os' -> 'name') = 'string'
+                    THEN nullif(s.platform -> 'os' ->> 'name', '') END AS os,
+               CASE WHEN jsonb_typeof(g.geo_ip -> 'country_code') = 'string'
+                    THEN nullif(g.geo_ip ->> 'country_code', '') END AS country,
+               g.city,
+               CASE WHEN g.city IS NOT NULL THEN /*@COORDINATE(g.geo_ip,latitude)*/ END AS latitude,
+               CASE WHEN g.city IS NOT NULL THEN /*@COORDINATE(g.geo_ip,longitude)*/ END AS longitude
+        FROM app_session s
+        JOIN conference f ON f.id = s.conference_id
+        CROSS JOIN LATERAL (
+            SELECT geo_ip,
+                   CASE WHEN jsonb_typeof(geo_ip -> 'city') = 'string' THEN nullif(geo_ip ->> 'city', '') END AS city
+            FROM (SELECT CASE WHEN jsonb_typeof(s.geo_ip) = 'object' THEN s.geo_ip END AS geo_ip) o
+        ) g
+        WHERE s.conference_id = ANY (ids) AND s.is_active
+    )
+    INSERT INTO peermetrics_rollups.session_cell
+        (conference_id, minute, kind, name, app_id, sessions, first_at, first_id, latitude, longitude)
+    SELECT conference_id, minute, 1, coalesce(browser, 'Unknown'), app_id, count(*), NULL::timestamptz, NULL::uuid, NULL::float8, NULL::float8
+    FROM session_values WHERE has_platform GROUP BY 1, 2, 4, 5
+    UNION ALL
+    SELECT conference_id, minute, 2, coalesce(os, 'Unknown'), app_id, count(*), NULL, NULL, NULL, NULL
+    FROM session_values WHERE has_platform GROUP BY 1, 2, 4, 5
+    UNION ALL
+    SELECT conference_id, minute, 3, country, app_id, count(*), NULL, NULL, NULL, NULL
+    FROM session_values WHERE country IS NOT NULL GROUP BY 1, 2, 4, 5
+    UNION ALL
+    SELECT conference_id, minute, 4, city, app_id, count(*),
+           (array_agg(created_at ORDER BY created_at, id))[1],
+           (array_agg(id ORDER BY created_at, id))[1],
+           (array_agg(latitude ORDER BY created_at, id))[1],
+           (array_agg(longitude ORDER BY created_at, id))[1]
+    FROM session_values
+    WHERE city IS NOT NULL AND latitude IS NOT NULL AND longitude IS NOT NULL
+      AND NOT (latitude = 0 AND longitude = 0)
+    GROUP BY 1, 2, 4, 5;
+
+    INSERT INTO peermetrics_rollups.work_touched
+    SELECT DISTINCT 'S', app_id, minute FROM peermetrics_rollups.session_cell WHERE conference_id = ANY (ids);
+END
+$$;
+
+-- ---------------------------------------------------------------------------------------------------------
+-- Re-aggregating the touched buckets: minutes from cells, hours from minutes, days from hours. Always a full
+-- recompute of each touched bucket, never a delta.
+
+-- Hours and days of one rollup table from the level below (dimension and measure lists as SQL text).
+CREATE OR REPLACE FUNCTION peermetrics_rollups.roll_up(tbl text, fam "char", dims text, measure_cols text, measure_exprs text)
+RETURNS void LANGUAGE plpgsql AS $$
+DECLARE
+    lvl integer;
+    unit text;
+BEGIN
+    FOR lvl, unit IN VALUES (1, 'hour'), (2, 'day') LOOP
+        EXECUTE format($sql$
+            DELETE FROM peermetrics_rollups.%1$I t
+            USING (SELECT DISTINCT app_id, date_trunc(%3$L, minute, 'UTC') AS bucket
+                   FROM peermetrics_rollups.work_touched WHERE family = %4$L) s
+            WHERE t.app_id = s.app_id AND t.level = %2$s AND t.bucket = s.bucket
+            $sql$, tbl, lvl, unit, fam);
+        EXECUTE format($sql$
+            INSERT INTO peermetrics_rollups.%1$I (app_id, level, bucket%5$s, %6$s)
+            SELECT t.app_id, %2$s, s.bucket%5$s, %7$s
+            FROM (SELECT DISTINCT app_id, date_trunc(%3$L, minute, 'UTC') AS bucket
+                  FROM peermetrics_rollups.work_touched WHERE family = %4$L) s
+            JOIN peermetrics_rollups.%1$I t
+              ON t.app_id = s.app_id AND t.level = %2$s - 1
+             AND t.bucket >= s.bucket AND t.bucket < s.bucket + %8$L::interval
+            GROUP BY t.app_id, s.bucket%5$s
+            $sql$, tbl, lvl, unit, fam, CASE WHEN dims = '' THEN '' ELSE ', ' || dims END,
+            measure_cols, measure_exprs, '1 ' || unit);
+    END LOOP;
+END
+$$;
+
+CREATE OR REPLACE FUNCTION peermetrics_rollups.reaggregate() RETURNS void
+LANGUAGE plpgsql AS $$
+BEGIN
+    IF NOT EXISTS (SELECT 1 FROM peermetrics_rollups.work_touched) THEN
+        RETURN;
+    END IF;
+    -- Minutes of the conference family.
+    DELETE FROM peermetrics_rollups.conference_status t
+    USING (SELECT DISTINCT app_id, minute FROM peermetrics_rollups.work_touched WHERE family = 'C') w
+    WHERE t.app_id = w.app_id AND t.level = 0 AND t.bucket = w.minute;
+    INSERT INTO peermetrics_rollups.conference_status (app_id, level, bucket, success, warning, error, ongoing, total)
+    SELECT c.app_id, 0, c.minute,
+           count(*) FILTER (WHERE c.status = 's'), count(*) FILTER (WHERE c.status = 'w'),
+           count(*) FILTER (WHERE c.status = 'e'), count(*) FILTER (WHERE c.status = 'o'), count(*)
+    FROM (SELECT DISTINCT app_id, minute FROM peermetrics_rollups.work_touched WHERE family = 'C') w
+    JOIN peermetrics_rollups.conference_cell c ON c.app_id = w.app_id AND c.minute = w.minute
+    GROUP BY c.app_id, c.minute;
+
+    DELETE FROM peermetrics_rollups.conference_duration t
+    USING (SELECT DISTINCT app_id, minute FROM peermetrics_rollups.work_touched WHERE family = 'C') w
+    WHERE t.app_id = w.app_id AND t.level = 0 AND t.bucket = w.minute;
+    INSERT INTO peermetrics_rollups.conference_duration (app_id, level, bucket, duration_from, conferences)
+    SELECT c.app_id, 0, c.minute, c.duration_from, count(*)
+    FROM (SELECT DISTINCT app_id, minute FROM peermetrics_rollups.work_touched WHERE family = 'C') w
+    JOIN peermetrics_rollups.conference_cell c ON c.app_id = w.app_id AND c.minute = w.minute
+    GROUP BY c.app_id, c.minute, c.duration_from;
+
+    DELETE FROM peermetrics_rollups.conference_participants t
+    USING (SELECT DISTINCT app_id, minute FROM peermetrics_rollups.work_touched WHERE family = 'C') w
+    WHERE t.app_id = w.app_id AND t.level = 0 AND t.bucket = w.minute;
+    INSERT INTO peermetrics_rollups.conference_participants (app_id, level, bucket, participants, conferences)
+    SELECT c.app_id, 0, c.minute, c.participants, count(*)
+    FROM (SELECT DISTINCT app_id, minute FROM peermetrics_rollups.work_touched WHERE family = 'C') w
+    JOIN peermetrics_rollups.conference_cell c ON c.app_id = w.app_id AND c.minute = w.minute
+    GROUP BY c.app_id, c.minute, c.participants;
+
+    -- Minutes of the issue family.
+    DELETE FROM peermetrics_rollups.issue_code t
+    USING (SELECT DISTINCT app_id, minute FROM peermetrics_rollups.work_touched WHERE family = 'I') w
+    WHERE t.app_id = w.app_id AND t.level = 0 AND t.bucket = w.minute;
+    INSERT INTO peermetrics_rollups.issue_code (app_id, level, bucket, code, issues)
+    SELECT c.app_id, 0, c.minute, c.code, sum(c.issues)
+    FROM (SELECT DISTINCT app_id, minute FROM peermetrics_rollups.work_touched WHERE family = 'I') w
+    JOIN peermetrics_rollups.issue_code_cell c ON c.app_id = w.app_id AND c.minute = w.minute
+    GROUP BY c.app_id, c.minute, c.code;
+
+    DELETE FROM peermetrics_rollups.issue_gum t
+    USING (SELECT DISTINCT app_id, minute FROM peermetrics_rollups.work_touched WHERE family = 'I') w
+    WHERE t.app_id = w.app_id AND t.level = 0 AND t.bucket = w.minute;
+    INSERT INTO peermetrics_rollups.issue_gum (app_id, level, bucket, name, issues, first_at, first_id, first_message)
+    SELECT c.app_id, 0, c.minute, c.name, sum(c.issues),
+           (array_agg(c.first_at ORDER BY c.first_at, c.first_id) FILTER (WHERE c.first_message IS NOT NULL))[1],
+           (array_agg(c.first_id ORDER BY c.first_at, c.first_id) FILTER (WHERE c.first_message IS NOT NULL))[1],
+           (array_agg(c.first_message ORDER BY c.first_at, c.first_id) FILTER (WHERE c.first_message IS NOT NULL))[1]
+    FROM (SELECT DISTINCT app_id, minute FROM peermetrics_rollups.work_touched WHERE family = 'I') w
+    JOIN peermetrics_rollups.issue_gum_cell c ON c.app_id = w.app_id AND c.minute = w.minute
+    GROUP BY c.app_id, c.minute, c.name;
+
+    -- Minutes of the connection family.
+    DELETE FROM peermetrics_rollups.connection_type t
+    USING (SELECT DISTINCT app_id, minute FROM peermetrics_rollups.work_touched WHERE family = 'N') w
+    WHERE t.app_id = w.app_id AND t.level = 0 AND t.bucket = w.minute;
+    INSERT INTO peermetrics_rollups.connection_type (app_id, level, bucket, direct, relayed)
+    SELECT c.app_id, 0, c.minute, sum(c.direct), sum(c.relayed)
+    FROM (SELECT DISTINCT app_id, minute FROM peermetrics_rollups.work_touched WHERE family = 'N') w
+    JOIN peermetrics_rollups.connection_type_cell c ON c.app_id = w.app_id AND c.minute = w.minute
+    GROUP BY c.app_id, c.minute;
+
+    DELETE FROM peermetrics_rollups.connection_setup t
+    USING (SELECT DISTINCT app_id, minute FROM peermetrics_rollups.work_touched WHERE family = 'N') w
+    WHERE t.app_id = w.app_id AND t.level = 0 AND t.bucket = w.minute;
+    INSERT INTO peermetrics_rollups.connection_setup (app_id, level, bucket, setup_bucket, connections, conference_ids)
+    SELECT c.app_id, 0, c.minute, c.setup_bucket, sum(c.connections), array_agg(DISTINCT c.conference_id ORDER BY c.conference_id)
+    FROM (SELECT DISTINCT app_id, minute FROM peermetrics_rollups.work_touched WHERE family = 'N') w
+    JOIN peermetrics_rollups.connection_setup_cell c ON c.app_id = w.app_id AND c.minute = w.minute
+    GROUP BY c.app_id, c.minute, c.setup_bucket;
+
+    -- Minutes of the session family.
+    DELETE FROM peermetrics_rollups.session_list t
+    USING (SELECT DISTINCT app_id, minute FROM peermetrics_rollups.work_touched WHERE family = 'S') w
+    WHERE t.app_id = w.app_id AND t.level = 0 AND t.bucket = w.minute;
+    INSERT INTO peermetrics_rollups.session_list (app_id, level, bucket, kind, name, sessions, first_at, first_id, latitude, longitude)
+    SELECT c.app_id, 0, c.minute, c.kind, c.name, sum(c.sessions),
+           (array_agg(c.first_at ORDER BY c.first_at, c.first_id))[1],
+           (array_agg(c.first_id ORDER BY c.first_at, c.first_id))[1],
+           (array_agg(c.latitude ORDER BY c.first_at, c.first_id))[1],
+           (array_agg(c.longitude ORDER BY c.first_at, c.first_id))[1]
+    FROM (SELECT DISTINCT app_id, minute FROM peermetrics_rollups.work_touched WHERE family = 'S') w
+    JOIN peermetrics_rollups.session_cell c ON c.app_id = w.app_id AND c.minute = w.minute
+    GROUP BY c.app_id, c.minute, c.kind, c.name;
+
+    -- Hours and days.
+    PERFORM peermetrics_rollups.roll_up('conference_status', 'C', '', 'success, warning, error, ongoing, total',
+        'sum(success), sum(warning), sum(error), sum(ongoing), sum(total)');
+    PERFORM peermetrics_rollups.roll_up('conference_duration', 'C', 'duration_from', 'conferences', 'sum(conferences)');
+    PERFORM peermetrics_rollups.roll_up('conference_participants', 'C', 'participants', 'conferences', 'sum(conferences)');
+    PERFORM peermetrics_rollups.roll_up('issue_code', 'I', 'code', 'issues', 'sum(issues)');
+    PERFORM peermetrics_rollups.roll_up('issue_gum', 'I', 'name', 'issues, first_at, first_id, first_message',
+        'sum(issues), '
+        '(array_agg(first_at ORDER BY first_at, first_id) FILTER (WHERE first_message IS NOT NULL))[1], '
+        '(array_agg(first_id ORDER BY first_at, first_id) FILTER (WHERE first_message IS NOT NULL))[1], '
+        '(array_agg(first_message ORDER BY first_at, first_id) FILTER (WHERE first_message IS NOT NULL))[1]');
+    PERFORM peermetrics_rollups.roll_up('connection_type', 'N', '', 'direct, relayed', 'sum(direct), sum(relayed)');
+    PERFORM peermetrics_rollups.roll_up('connection_setup', 'N', 'setup_bucket', 'connections, conference_ids',
+        'sum(connections), peermetrics_rollups.uuid_union(conference_ids)');
+    PERFORM peermetrics_rollups.roll_up('session_list', 'S', 'kind, name', 'sessions, first_at, first_id, latitude, longitude',
+        'sum(sessions), '
+        '(array_agg(first_at ORDER BY first_at, first_id))[1], (array_agg(first_id ORDER BY first_at, first_id))[1], '
+        '(array_agg(latitude ORDER BY first_at, first_id))[1], (array_agg(longitude ORDER BY first_at, first_id))[1]');
+
+    DELETE FROM peermetrics_rollups.work_touched;
+END
+$$;
+
+-- Recomputes the given conferences' cells of each family, then their buckets at every level.
+CREATE OR REPLACE FUNCTION peermetrics_rollups.recompute(c_ids uuid[], i_ids uuid[], n_ids uuid[], s_ids uuid[])
+RETURNS void LANGUAGE plpgsql AS $$
+BEGIN
+    IF cardinality(c_ids) > 0 THEN PERFORM peermetrics_rollups.recompute_conferences(c_ids); END IF;
+    IF cardinality(i_ids) > 0 THEN PERFORM peermetrics_rollups.recompute_issues(i_ids); END IF;
+    IF cardinality(n_ids) > 0 THEN PERFORM peermetrics_rollups.recompute_connections(n_ids); END IF;
+    IF cardinality(s_ids) > 0 THEN PERFORM peermetrics_rollups.recompute_sessions(s_ids); END IF;
+    PERFORM peermetrics_rollups.reaggregate();
+END
+$$;
+
+-- Forgets every rollup and starts a backfill from the first conference (after install or TRUNCATE).
+CREATE OR REPLACE FUNCTION peermetrics_rollups.reset() RETURNS void
+LANGUAGE plpgsql AS $$
+BEGIN
+    TRUNCATE peermetrics_rollups.conference_cell, peermetrics_rollups.issue_code_cell, peermetrics_rollups.issue_gum_cell,
+             peermetrics_rollups.connection_type_cell, peermetrics_rollups.connection_setup_cell, peermetrics_rollups.session_cell,
+             peermetrics_rollups.conference_status, peermetrics_rollups.conference_duration,
+             peermetrics_rollups.conference_participants, peermetrics_rollups.issue_code, peermetrics_rollups.issue_gum,
+             peermetrics_rollups.connection_type, peermetrics_rollups.connection_setup, peermetrics_rollups.session_list,
+             peermetrics_rollups.work_touched;
+    UPDATE peermetrics_rollups.state
+    SET phase = 'backfilling', backfill_app = NULL, backfill_at = NULL, backfill_id = NULL, backfill_done = 0,
+        backfill_total = (SELECT count(*) FROM conference), ready_at = NULL;
+END
+$$;
+
+-- True when all 24 triggers exist and fire in ordinary sessions. A missing or disabled one means changes may
+-- go unlogged: the rollups are then reset and stay not ready until they are back, then backfilled again.
+CREATE OR REPLACE FUNCTION peermetrics_rollups.triggers_ok() RETURNS boolean
+LANGUAGE sql STABLE AS $$
+    SELECT count(*) = 24
+    FROM pg_trigger t
+    WHERE t.tgrelid IN ('public.conference'::regclass, 'public.app_issue'::regclass, 'public.app_connection'::regclass,
+                        'public.app_session'::regclass, 'public.participant_conferences'::regclass, 'public.participant'::regclass)
+      AND t.tgname IN ('peermetrics_rollups_insert', 'peermetrics_rollups_update', 'peermetrics_rollups_delete',
+                       'peermetrics_rollups_truncate')
+      AND t.tgenabled IN ('O', 'A')
+$$;
+
+-- ---------------------------------------------------------------------------------------------------------
+-- The maintainer: one run consumes (part of) the log and, while backfilling, one batch of conferences.
+-- Must run in a REPEATABLE READ transaction: the log rows it deletes are exactly those visible in its
+-- snapshot, and it recomputes from raw rows of that same snapshot; a change committed later keeps its log
+-- row for the next run. One maintainer at a time (transaction-scoped advisory lock).
+CREATE OR REPLACE FUNCTION peermetrics_rollups.apply(max_entries integer DEFAULT 100000, backfill_batch integer DEFAULT 2000)
+RETURNS TABLE (locked boolean, consumed bigint, backfilled bigint, phase text)
+LANGUAGE plpgsql AS $$
+DECLARE
+    c_ids uuid[];
+    i_ids uuid[];
+    n_ids uuid[];
+    s_ids uuid[];
+    p_ids uuid[];
+    entries bigint := 0;
+    done bigint := 0;
+    batch_ids uuid[];
+    batch_count integer;
+    last_at timestamptz;
+    last_id uuid;
+    st peermetrics_rollups.state;
+BEGIN
+    IF current_setting('transaction_isolation') <> 'repeatable read' THEN
+        RAISE EXCEPTION 'peermetrics_rollups.apply() must run in a REPEATABLE READ transaction';
+    END IF;
+    IF NOT pg_try_advisory_xact_lock(hashtext('peermetrics_rollups.apply')) THEN
+        RETURN QUERY SELECT false, 0::bigint, 0::bigint, (SELECT s.phase FROM peermetrics_rollups.state s);
+        RETURN;
+    END IF;
+    -- The snapshot was taken before the lock: if another run committed in between, this one would work on
+    -- stale rollups. Every run updates the state row, so locking it fails (serialization failure) exactly
+    -- then; the caller just runs again.
+    PERFORM 1 FROM peermetrics_rollups.state FOR UPDATE;
+
+    SELECT * INTO st FROM peermetrics_rollups.state;
+    IF NOT peermetrics_rollups.triggers_ok() THEN
+        -- Changes are going unlogged: forget everything (once) and backfill only after the triggers are back,
+        -- from a snapshot that then includes every unlogged change.
+        DELETE FROM peermetrics_rollups.change_log;
+        GET DIAGNOSTICS entries = ROW_COUNT;
+        IF st.phase = 'ready' OR st.backfill_app IS NOT NULL OR st.backfill_done > 0 THEN
+            PERFORM peermetrics_rollups.reset();
+        END IF;
+        UPDATE peermetrics_rollups.state s SET applied_at = now();
+        RETURN QUERY SELECT true, entries, 0::bigint, 'backfilling'::text;
+        RETURN;
+    END IF;
+
+    IF EXISTS (SELECT 1 FROM peermetrics_rollups.change_log WHERE family = '*') THEN
+        -- A TRUNCATE (or a rebuild request): everything visible now is covered by the backfill that follows.
+        DELETE FROM peermetrics_rollups.change_log;
+        GET DIAGNOSTICS entries = ROW_COUNT;
+        PERFORM peermetrics_rollups.reset();
+    ELSE
+        WITH consumed AS (
+            DELETE FROM peermetrics_rollups.change_log l
+            WHERE l.ctid = ANY (ARRAY(SELECT ctid FROM peermetrics_rollups.change_log LIMIT max_entries))
+            RETURNING l.family, l.id
+        )
+        SELECT count(*),
+               array_agg(DISTINCT id) FILTER (WHERE family = 'C' AND id IS NOT NULL),
+               array_agg(DISTINCT id) FILTER (WHERE family = 'I' AND id IS NOT NULL),
+               array_agg(DISTINCT id) FILTER (WHERE family = 'N' AND id IS NOT NULL),
+               array_agg(DISTINCT id) FILTER (WHERE family = 'S' AND id IS NOT NULL),
+               array_agg(DISTINCT id) FILTER (WHERE family = 'P' AND id IS NOT NULL)
+        INTO entries, c_ids, i_ids, n_ids, s_ids, p_ids
+        FROM consumed;
+
+        -- A participant's flags count in every conference it is linked to, as linked in this snapshot.
+        IF cardinality(p_ids) > 0 THEN
+            c_ids := ARRAY(SELECT unnest(c_ids)
+                           UNION
+                           SELECT pc.conference_id FROM participant_conferences pc WHERE pc.participant_id = ANY (p_ids));
+        END IF;
+        -- While backfilling, a conference whose created_at moved behind the cursor would never have its rows
+        -- backfilled: any change of a conference then recomputes all of its rows.
+        IF (SELECT s.phase FROM peermetrics_rollups.state s) = 'backfilling' AND cardinality(c_ids) > 0 THEN
+            i_ids := ARRAY(SELECT unnest(i_ids) UNION SELECT unnest(c_ids));
+            n_ids := ARRAY(SELECT unnest(n_ids) UNION SELECT unnest(c_ids));
+            s_ids := ARRAY(SELECT unnest(s_ids) UNION SELECT unnest(c_ids));
+        END IF;
+        PERFORM peermetrics_rollups.recompute(c_ids, i_ids, n_ids, s_ids);
+    END IF;
+
+    SELECT * INTO st FROM peermetrics_rollups.state;
+    IF st.phase = 'backfilling' THEN
+        -- Conferences in (app, created_at, id) order, so a batch touches few hours and days.
+        batch_ids := ARRAY[]::uuid[];
+        IF st.backfill_app IS NULL THEN
+            st.backfill_app := (SELECT c.app_id FROM conference c ORDER BY c.app_id LIMIT 1);
+        END IF;
+        WHILE st.backfill_app IS NOT NULL AND done < backfill_batch LOOP
+            WITH batch AS (
+                SELECT c.id, c.created_at
+                FROM conference c
+                WHERE c.app_id = st.backfill_app
+                  AND (c.created_at, c.id) > (coalesce(st.backfill_at, '-infinity'),
+                                              coalesce(st.backfill_id, '00000000-0000-0000-0000-000000000000'))
+                ORDER BY c.created_at, c.id
+                LIMIT backfill_batch - done
+            )
+            SELECT coalesce(array_agg(id), ARRAY[]::uuid[]), count(*)::int,
+                   (array_agg(created_at ORDER BY created_at DESC, id DESC))[1],
+                   (array_agg(id ORDER BY created_at DESC, id DESC))[1]
+            INTO STRICT c_ids, batch_count, last_at, last_id
+            FROM batch;
+            batch_ids := batch_ids || c_ids;
+            done := done + batch_count;
+            IF batch_count < backfill_batch - (done - batch_count) THEN
+                st.backfill_app := (SELECT c.app_id FROM conference c WHERE c.app_id > st.backfill_app ORDER BY c.app_id LIMIT 1);
+                st.backfill_at := NULL;
+                st.backfill_id := NULL;
+            ELSE
+                st.backfill_at := last_at;
+                st.backfill_id := last_id;
+            END IF;
+        END LOOP;
+        PERFORM peermetrics_rollups.recompute(batch_ids, batch_ids, batch_ids, batch_ids);
+        UPDATE peermetrics_rollups.state s
+        SET backfill_app = st.backfill_app, backfill_at = st.backfill_at, backfill_id = st.backfill_id,
+            backfill_done = s.backfill_done + done,
+            phase = CASE WHEN st.backfill_app IS NULL THEN 'ready' ELSE 'backfilling' END,
+            ready_at = CASE WHEN st.backfill_app IS NULL THEN now() END;
+    END IF;
+
+    UPDATE peermetrics_rollups.state s SET applied_at = now();
+    RETURN QUERY SELECT true, entries, done, (SELECT s.phase FROM peermetrics_rollups.state s);
+END
+$$;
+
+-- Cheap enough to call before serving: the phase, and how far behind the maintainer is (pending log rows,
+-- age of the oldest). A pending rebuild marker means the rollups are about to be reset: not ready.
+CREATE OR REPLACE FUNCTION peermetrics_rollups.status()
+RETURNS TABLE (version integer, phase text, ready boolean, backlog bigint, lag_seconds float8,
+               backfill_done bigint, backfill_total bigint, applied_at timestamptz)
+LANGUAGE sql STABLE AS $$
+    SELECT s.version, s.phase, s.phase = 'ready' AND NOT l.rebuild AND peermetrics_rollups.triggers_ok(), l.backlog,
+           coalesce(extract(epoch FROM clock_timestamp() - l.oldest), 0)::float8,
+           s.backfill_done, s.backfill_total, s.applied_at
+    FROM peermetrics_rollups.state s
+    CROSS JOIN (SELECT count(*) AS backlog, min(logged_at) AS oldest, coalesce(bool_or(family = '*'), false) AS rebuild
+                FROM peermetrics_rollups.change_log) l
+$$;
+
+-- ---------------------------------------------------------------------------------------------------------
+-- Triggers on the peermetrics tables: statement-level, they only append (family, conference or participant)
+-- to the log, from the transition tables. SECURITY DEFINER: a writer needs no privilege on this schema.
+-- An UPDATE logs only rows whose summary-relevant columns changed (Django rewrites every column on save).
+
+CREATE OR REPLACE FUNCTION peermetrics_rollups.log_conference() RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+    IF TG_OP = 'INSERT' THEN
+        INSERT INTO peermetrics_rollups.change_log (family, id)
+        SELECT DISTINCT 'C'::"char", n.id FROM new_rows n WHERE n.is_active;
+    ELSIF TG_OP = 'UPDATE' THEN
+        INSERT INTO peermetrics_rollups.change_log (family, id)
+        SELECT DISTINCT f.family, x.id
+        FROM old_rows o
+        FULL JOIN new_rows n ON n.id = o.id
+        CROSS JOIN LATERAL (VALUES (o.id), (n.id)) x (id)
+        CROSS JOIN LATERAL (VALUES ('C'::"char", true), ('I', false), ('N', false), ('S', false)) f (family, own)
+        WHERE x.id IS NOT NULL
+          AND (o.id IS NULL OR n.id IS NULL
+               OR (f.own AND (o.app_id, o.created_at, o.is_active, o.ongoing, o.duration)
+                             IS DISTINCT FROM (n.app_id, n.created_at, n.is_active, n.ongoing, n.duration))
+               OR (NOT f.own AND o.app_id IS DISTINCT FROM n.app_id));
+    ELSE
+        INSERT INTO peermetrics_rollups.change_log (family, id)
+        SELECT DISTINCT f.family, o.id
+        FROM old_rows o CROSS JOIN (VALUES ('C'::"char"), ('I'), ('N'), ('S')) f (family);
+    END IF;
+    RETURN NULL;
+END
+$$;
+
+CREATE OR REPLACE FUNCTION peermetrics_rollups.log_issue() RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+    IF TG_OP = 'INSERT' THEN
+        INSERT INTO peermetrics_rollups.change_log (family, id)
+        SELECT DISTINCT f.family, n.conference_id
+        FROM new_rows n CROSS JOIN (VALUES ('I'::"char"), ('C')) f (family)
+        WHERE n.is_active AND n.conference_id IS NOT NULL AND (f.family = 'I' OR n.type IN ('e', 'w'));
+    ELSIF TG_OP = 'UPDATE' THEN
+        INSERT INTO peermetrics_rollups.change_log (family, id)
+        SELECT DISTINCT f.family, x.id
+        FROM old_rows o
+        FULL JOIN new_rows n ON n.id = o.id
+        CROSS JOIN LATERAL (VALUES (o.conference_id), (n.conference_id)) x (id)
+        CROSS JOIN (VALUES ('I'::"char"), ('C')) f (family)
+        WHERE x.id IS NOT NULL
+          AND (o.id IS NULL OR n.id IS NULL
+               OR (f.family = 'I' AND (o.conference_id, o.is_active, o.created_at, o.code, o.data)
+                                      IS DISTINCT FROM (n.conference_id, n.is_active, n.created_at, n.code, n.data))
+               OR (f.family = 'C' AND (o.conference_id, o.is_active, o.type)
+                                      IS DISTINCT FROM (n.conference_id, n.is_active, n.type)));
+    ELSE
+        INSERT INTO peermetrics_rollups.change_log (family, id)
+        SELECT DISTINCT f.family, o.conference_id
+        FROM old_rows o CROSS JOIN (VALUES ('I'::"char"), ('C')) f (family)
+        WHERE o.is_active AND o.conference_id IS NOT NULL;
+    END IF;
+    RETURN NULL;
+END
+$$;
+
+CREATE OR REPLACE FUNCTION peermetrics_rollups.log_connection() RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+    IF TG_OP = 'INSERT' THEN
+        INSERT INTO peermetrics_rollups.change_log (family, id)
+        SELECT DISTINCT 'N'::"char", n.conference_id FROM new_rows n WHERE n.is_active;
+    ELSIF TG_OP = 'UPDATE' THEN
+        INSERT INTO peermetrics_rollups.change_log (family, id)
+        SELECT DISTINCT 'N'::"char", x.id
+        FROM old_rows o
+        FULL JOIN new_rows n ON n.id = o.id
+        CROSS JOIN LATERAL (VALUES (o.conference_id), (n.conference_id)) x (id)
+        WHERE x.id IS NOT NULL
+          AND (o.id IS NULL OR n.id IS NULL
+               OR (o.conference_id, o.is_active, o.created_at, o.type, o.connection_info)
+                  IS DISTINCT FROM (n.conference_id, n.is_active, n.created_at, n.type, n.connection_info));
+    ELSE
+        INSERT INTO peermetrics_rollups.change_log (family, id)
+        SELECT DISTINCT 'N'::"char", o.conference_id FROM old_rows o WHERE o.is_active;
+    END IF;
+    RETURN NULL;
+END
+$$;
+
+-- A session counts in the session lists (S) and proves its participant present in its conference (C),
+-- whatever its own is_active.
+CREATE OR REPLACE FUNCTION peermetrics_rollups.log_session() RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+    IF TG_OP = 'INSERT' THEN
+        INSERT INTO peermetrics_rollups.change_log (family, id)
+        SELECT DISTINCT f.family, n.conference_id
+        FROM new_rows n CROSS JOIN (VALUES ('S'::"char"), ('C')) f (family)
+        WHERE f.family = 'C' OR n.is_active;
+    ELSIF TG_OP = 'UPDATE' THEN
+        INSERT INTO peermetrics_rollups.change_log (family, id)
+        SELECT DISTINCT f.family, x.id
+        FROM old_rows o
+        FULL JOIN new_rows n ON n.id = o.id
+        CROSS JOIN LATERAL (VALUES (o.conference_id), (n.conference_id)) x (id)
+        CROSS JOIN (VALUES ('S'::"char"), ('C')) f (family)
+        WHERE x.id IS NOT NULL
+          AND (o.id IS NULL OR n.id IS NULL
+               OR (f.family = 'S' AND (o.conference_id, o.is_active, o.created_at, o.platform, o.geo_ip)
+                                      IS DISTINCT FROM (n.conference_id, n.is_active, n.created_at, n.platform, n.geo_ip))
+               OR (f.family = 'C' AND (o.conference_id, o.participant_id)
+                                      IS DISTINCT FROM (n.conference_id, n.participant_id)));
+    ELSE
+        INSERT INTO peermetrics_rollups.change_log (family, id)
+        SELECT DISTINCT f.family, o.conference_id
+        FROM old_rows o CROSS JOIN (VALUES ('S'::"char"), ('C')) f (family);
+    END IF;
+    RETURN NULL;
+END
+$$;
+
+CREATE OR REPLACE FUNCTION peermetrics_rollups.log_link() RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+    IF TG_OP = 'INSERT' THEN
+        INSERT INTO peermetrics_rollups.change_log (family, id)
+        SELECT DISTINCT 'C'::"char", n.conference_id FROM new_rows n;
+    ELSIF TG_OP = 'UPDATE' THEN
+        INSERT INTO peermetrics_rollups.change_log (family, id)
+        SELECT DISTINCT 'C'::"char", x.id
+        FROM old_rows o
+        FULL JOIN new_rows n ON n.id = o.id
+        CROSS JOIN LATERAL (VALUES (o.conference_id), (n.conference_id)) x (id)
+        WHERE x.id IS NOT NULL
+          AND (o.id IS NULL OR n.id IS NULL
+               OR (o.conference_id, o.participant_id) IS DISTINCT FROM (n.conference_id, n.participant_id));
+    ELSE
+        INSERT INTO peermetrics_rollups.change_log (family, id)
+        SELECT DISTINCT 'C'::"char", o.conference_id FROM old_rows o;
+    END IF;
+    RETURN NULL;
+END
+$$;
+
+-- A participant's is_active/is_sfu decide its presence in every conference it is linked to; the maintainer
+-- resolves the links in its own snapshot (a link added concurrently is logged by its own trigger).
+CREATE OR REPLACE FUNCTION peermetrics_rollups.log_participant() RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+    IF TG_OP = 'INSERT' THEN
+        INSERT INTO peermetrics_rollups.change_log (family, id)
+        SELECT DISTINCT 'P'::"char", n.id FROM new_rows n;
+    ELSIF TG_OP = 'UPDATE' THEN
+        INSERT INTO peermetrics_rollups.change_log (family, id)
+        SELECT DISTINCT 'P'::"char", x.id
+        FROM old_rows o
+        FULL JOIN new_rows n ON n.id = o.id
+        CROSS JOIN LATERAL (VALUES (o.id), (n.id)) x (id)
+        WHERE x.id IS NOT NULL
+          AND (o.id IS NULL OR n.id IS NULL
+               OR (o.is_active, o.is_sfu) IS DISTINCT FROM (n.is_active, n.is_sfu));
+    ELSE
+        INSERT INTO peermetrics_rollups.change_log (family, id)
+        SELECT DISTINCT 'P'::"char", o.id FROM old_rows o;
+    END IF;
+    RETURN NULL;
+END
+$$;
+
+CREATE OR REPLACE FUNCTION peermetrics_rollups.log_truncate() RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+    INSERT INTO peermetrics_rollups.change_log (family, id) VALUES ('*', NULL);
+    RETURN NULL;
+END
+$$;
+
+DO $$
+DECLARE
+    t record;
+BEGIN
+    FOR t IN SELECT * FROM (VALUES
+        ('conference', 'log_conference'), ('app_issue', 'log_issue'), ('app_connection', 'log_connection'),
+        ('app_session', 'log_session'), ('participant_conferences', 'log_link'), ('participant', 'log_participant'))
+        AS v (tbl, fn)
+    LOOP
+        EXECUTE format('CREATE OR REPLACE TRIGGER peermetrics_rollups_insert AFTER INSERT ON public.%I '
+                       'REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION peermetrics_rollups.%I()', t.tbl, t.fn);
+        EXECUTE format('CREATE OR REPLACE TRIGGER peermetrics_rollups_update AFTER UPDATE ON public.%I '
+                       'REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT '
+                       'EXECUTE FUNCTION peermetrics_rollups.%I()', t.tbl, t.fn);
+        EXECUTE format('CREATE OR REPLACE TRIGGER peermetrics_rollups_delete AFTER DELETE ON public.%I '
+                       'REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION peermetrics_rollups.%I()', t.tbl, t.fn);
+        EXECUTE format('CREATE OR REPLACE TRIGGER peermetrics_rollups_truncate AFTER TRUNCATE ON public.%I '
+                       'FOR EACH STATEMENT EXECUTE FUNCTION peermetrics_rollups.log_truncate()', t.tbl);
+    END LOOP;
+END
+$$;

@@ -1,0 +1,81 @@
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+using Npgsql;
+using PeerMetrics.Api.Data;
+
+namespace PeerMetrics.Api.Rollups;
+
+/// <summary>
+/// Applies the change log to the rollups (and runs the backfill) inside the Api, then reads the status for
+/// <see cref="RollupsMonitor"/>. Every replica runs it; the advisory lock in <c>apply()</c> lets one apply at a
+/// time while the others only read the status. Idle, it polls; with work pending it runs back to back.
+/// </summary>
+internal sealed class RollupsMaintainer(
+    IServiceScopeFactory scopes,
+    RollupsMonitor monitor,
+    IOptions<RollupsOptions> options,
+    TimeProvider time,
+    ILogger<RollupsMaintainer> logger) : BackgroundService
+{
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        string? connectionString;
+        using (var scope = scopes.CreateScope())
+        {
+            connectionString = scope.ServiceProvider.GetRequiredService<PeerMetricsDbContext>().Database.GetConnectionString();
+        }
+        var failing = false;
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            var settings = options.Value;
+            var busy = false;
+            try
+            {
+                await using var connection = new NpgsqlConnection(connectionString);
+                await connection.OpenAsync(stoppingToken);
+                while (!stoppingToken.IsCancellationRequested)
+                {
+                    busy = false;
+                    if (settings.Maintain && await RollupsDatabase.IsInstalledAsync(connection, stoppingToken))
+                    {
+                        var run = await RollupsDatabase.ApplyAsync(connection, settings.MaxEntriesPerRun, settings.BackfillBatch, stoppingToken);
+                        monitor.Record(run);
+                        busy = run.Locked && (run.Consumed > 0 || run.Backfilled > 0);
+                    }
+                    monitor.Observe(await RollupsDatabase.StatusAsync(connection, stoppingToken));
+                    if (failing)
+                    {
+                        failing = false;
+                        logger.LogInformation("Rollups maintainer recovered");
+                    }
+                    if (!busy)
+                    {
+                        await Task.Delay(settings.PollInterval, time, stoppingToken);
+                    }
+                }
+            }
+            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception e) when (e is NpgsqlException or InvalidOperationException)
+            {
+                // Nothing applied is lost: the run's transaction rolled back and its log rows are still there.
+                monitor.Observe(null);
+                if (!failing)
+                {
+                    failing = true;
+                    logger.LogWarning(e, "Rollups maintainer run failed; summaries fall back to raw rows until it recovers");
+                }
+                try
+                {
+                    await Task.Delay(TimeSpan.FromSeconds(1), time, stoppingToken);
+                }
+                catch (OperationCanceledException)
+                {
+                    return;
+                }
+            }
+        }
+    }
+}

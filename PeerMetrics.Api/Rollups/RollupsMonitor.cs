@@ -1,0 +1,94 @@
+using System.Diagnostics.Metrics;
+using Microsoft.Extensions.Options;
+
+namespace PeerMetrics.Api.Rollups;
+
+/// <summary>
+/// The last rollups status this process read, and the answer to "can the rollups serve now?": installed,
+/// backfilled, and the oldest unapplied change (aged by the time since the status was read) younger than
+/// <see cref="RollupsOptions.MaxLag"/>. Fed by <see cref="RollupsMaintainer"/>; exposes lag and backlog as
+/// metrics.
+/// </summary>
+public sealed class RollupsMonitor
+{
+    public const string MeterName = "PeerMetrics.Api.Rollups";
+
+    private readonly IOptions<RollupsOptions> _options;
+    private readonly TimeProvider _time;
+    private readonly ILogger<RollupsMonitor> _logger;
+    private readonly Counter<long> _applied;
+    private readonly Counter<long> _backfilled;
+    private Observation? _last;
+    private bool _reportedNotServing;
+
+    public RollupsMonitor(IOptions<RollupsOptions> options, TimeProvider time, IMeterFactory meterFactory, ILogger<RollupsMonitor> logger)
+    {
+        _options = options;
+        _time = time;
+        _logger = logger;
+        var meter = meterFactory.Create(MeterName);
+        meter.CreateObservableGauge("peermetrics.rollups.lag", () => CurrentLag()?.TotalSeconds ?? 0, "s",
+            "Age of the oldest change not yet applied to the rollups.");
+        meter.CreateObservableGauge("peermetrics.rollups.backlog", () => _last?.Status?.Backlog ?? 0, "{row}",
+            "Change-log rows not yet applied to the rollups.");
+        _applied = meter.CreateCounter<long>("peermetrics.rollups.applied", "{row}", "Change-log rows applied by this process.");
+        _backfilled = meter.CreateCounter<long>("peermetrics.rollups.backfilled", "{conference}", "Conferences backfilled by this process.");
+    }
+
+    private sealed record Observation(RollupsStatus? Status, long ReadAt);
+
+    /// <summary>The status as last read (null before the first read or when not installed).</summary>
+    public RollupsStatus? Status => _last?.Status;
+
+    /// <summary>Upper bound of the current lag: the reported lag plus the age of the report.</summary>
+    public TimeSpan? CurrentLag()
+    {
+        if (_last is not { Status: { } status } last)
+        {
+            return null;
+        }
+        var age = _time.GetElapsedTime(last.ReadAt);
+        // A change logged since the read is at most as old as the read; an old one has aged with it.
+        return status.Backlog == 0 ? age : TimeSpan.FromSeconds(status.LagSeconds) + age;
+    }
+
+    /// <summary>True when a summary may be answered from the rollups right now.</summary>
+    public bool CanServe()
+    {
+        var canServe = _last is { Status: { Ready: true } } && CurrentLag() < _options.Value.MaxLag;
+        if (!canServe && !_reportedNotServing)
+        {
+            _reportedNotServing = true;
+            _logger.LogInformation("Rollups cannot serve ({Reason}); summaries are computed from raw rows", Describe());
+        }
+        else if (canServe && _reportedNotServing)
+        {
+            _reportedNotServing = false;
+            _logger.LogInformation("Rollups are ready and current; summaries are served from them");
+        }
+        return canServe;
+    }
+
+    /// <summary>A short reason for logs and the health check.</summary>
+    public string Describe() => _last switch
+    {
+        null => "status not read yet",
+        { Status: null } => "not installed",
+        { Status: { Ready: false } status } => $"{status.Phase}, {status.BackfillDone}/{status.BackfillTotal} conferences",
+        _ => $"lag {CurrentLag()?.TotalSeconds:F2} s, backlog {_last.Status.Backlog}",
+    };
+
+    internal void Observe(RollupsStatus? status) => _last = new Observation(status, _time.GetTimestamp());
+
+    internal void Record(RollupsRun run)
+    {
+        if (run.Consumed > 0)
+        {
+            _applied.Add(run.Consumed);
+        }
+        if (run.Backfilled > 0)
+        {
+            _backfilled.Add(run.Backfilled);
+        }
+    }
+}

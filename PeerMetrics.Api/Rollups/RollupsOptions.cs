@@ -1,0 +1,44 @@
+namespace PeerMetrics.Api.Rollups;
+
+/// <summary>How summaries use the rollups (<c>Rollups:Mode</c>).</summary>
+public enum RollupsMode
+{
+    /// <summary>Serve from raw rows, whatever is installed.</summary>
+    Off,
+
+    /// <summary>Serve raw, also compute from the rollups and report any difference.</summary>
+    Shadow,
+
+    /// <summary>Serve from the rollups whenever they can serve (ready and not behind), raw otherwise.</summary>
+    On,
+}
+
+/// <summary>Settings of the rollups, bound from the <c>Rollups</c> section.</summary>
+public sealed class RollupsOptions
+{
+    public const string SectionName = "Rollups";
+
+    /// <summary>
+    /// <c>on</c> | <c>shadow</c> | <c>off</c>. Unset, it is <c>on</c> when the service migrates its own database
+    /// (<c>Database:ApplyMigrations</c>) and <c>off</c> otherwise; resolved once the options are built.
+    /// </summary>
+    public RollupsMode? Mode { get; set; }
+
+    /// <summary>The resolved mode.</summary>
+    public RollupsMode EffectiveMode => Mode ?? RollupsMode.Off;
+
+    /// <summary>Run the maintainer in this process (one replica at a time applies; the others only watch).</summary>
+    public bool Maintain { get; set; } = true;
+
+    /// <summary>Pause between maintainer runs when there was nothing to do.</summary>
+    public TimeSpan PollInterval { get; set; } = TimeSpan.FromMilliseconds(200);
+
+    /// <summary>The rollups serve only while the oldest unapplied change is younger than this.</summary>
+    public TimeSpan MaxLag { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>Change-log rows consumed by one maintainer run.</summary>
+    public int MaxEntriesPerRun { get; set; } = 100_000;
+
+    /// <summary>Conferences folded in by one backfill run.</summary>
+    public int BackfillBatch { get; set; } = 2_000;
+}

@@ -1,0 +1,48 @@
+using System.Reflection;
+using System.Text.RegularExpressions;
+using PeerMetrics.Api.Summaries;
+
+namespace PeerMetrics.Api.Rollups;
+
+/// <summary>
+/// The SQL of the rollups: the install and uninstall scripts (embedded next to this file) and the name of
+/// the schema they own. The install script's parse placeholders are filled with the raw summaries' own
+/// expressions, so a rollup cell parses a text time or a coordinate exactly as the raw query does.
+/// </summary>
+internal static partial class RollupsSql
+{
+    public const string Schema = "peermetrics_rollups";
+
+    /// <summary>Bumped when the installed objects change; an install over another version reinstalls.</summary>
+    public const int Version = 1;
+
+    public static string Install => Placeholder().Replace(Read("RollupsInstall.sql"), match => match.Groups["kind"].Value switch
+    {
+        "INSTANT" => SummarySqlTime.Instant(match.Groups["a"].Value),
+        "COORDINATE" => Coordinate(match.Groups["a"].Value, match.Groups["b"].Value),
+        var kind => throw new InvalidOperationException($"Unknown placeholder {kind} in RollupsInstall.sql"),
+    });
+
+    public static string Uninstall => Read("RollupsUninstall.sql");
+
+    // SessionsApi keeps its coordinate parser private (the summaries are being refactored around it); read
+    // through reflection until it is shared. RollupsSqlTests pins that it resolves.
+    private static string Coordinate(string geoIp, string key)
+    {
+        var method = typeof(SessionsApi).GetMethod("Coordinate", BindingFlags.NonPublic | BindingFlags.Static)
+            ?? throw new InvalidOperationException("SessionsApi.Coordinate(string, string) not found");
+        return (string)method.Invoke(null, [geoIp, key])!;
+    }
+
+    private static string Read(string fileName)
+    {
+        var resource = $"{typeof(RollupsSql).Namespace}.{fileName}";
+        using var stream = typeof(RollupsSql).Assembly.GetManifestResourceStream(resource)
+            ?? throw new InvalidOperationException($"Embedded rollups script '{resource}' is missing.");
+        using var reader = new StreamReader(stream);
+        return reader.ReadToEnd();
+    }
+
+    [GeneratedRegex(@"/\*@(?<kind>[A-Z]+)\((?<a>[a-z_.]+)(,(?<b>[a-z_]+))?\)\*/")]
+    private static partial Regex Placeholder();
+}
