@@ -1,6 +1,7 @@
 using Microsoft.EntityFrameworkCore;
 using Npgsql;
 using PeerMetrics.Api.Data;
+using PeerMetrics.Api.Summaries;
 
 namespace PeerMetrics.Api.Rollups;
 
@@ -97,7 +98,7 @@ public static class RollupsCommand
                         await stdout.WriteLineAsync($"  rollup: {string.Join(" ; ", difference.Rollup)}");
                     }
                     await stdout.WriteLineAsync(differences.Count == 0
-                        ? $"rollups: verified {RollupQueries.All.Count} summaries over {windows.Count} windows: identical"
+                        ? $"rollups: verified {SummaryCatalog.All.Count} summaries over {windows.Count} windows: identical"
                         : $"rollups: {differences.Count} difference(s)");
                     return differences.Count == 0 ? ExitOk : ExitDifferent;
             }

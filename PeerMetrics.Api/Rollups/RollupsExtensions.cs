@@ -19,6 +19,7 @@ public static class RollupsExtensions
                 rollups.Mode ??= database.Value.ApplyMigrations ? RollupsMode.On : RollupsMode.Off);
         builder.Services.TryAddSingleton(TimeProvider.System);
         builder.Services.AddSingleton<RollupsMonitor>();
+        builder.Services.AddSingleton<RollupsShadow>();
         builder.Services.AddHostedService<RollupsMaintainer>();
         builder.Services.AddHealthChecks().AddCheck<RollupsHealthCheck>("rollups");
         builder.Services.AddOpenTelemetry().WithMetrics(metrics => metrics.AddMeter(RollupsMonitor.MeterName));

@@ -18,6 +18,7 @@ public sealed class RollupsMonitor
     private readonly ILogger<RollupsMonitor> _logger;
     private readonly Counter<long> _applied;
     private readonly Counter<long> _backfilled;
+    private readonly Counter<long> _reads;
     private Observation? _last;
     private bool _reportedNotServing;
 
@@ -33,6 +34,8 @@ public sealed class RollupsMonitor
             "Change-log rows not yet applied to the rollups.");
         _applied = meter.CreateCounter<long>("peermetrics.rollups.applied", "{row}", "Change-log rows applied by this process.");
         _backfilled = meter.CreateCounter<long>("peermetrics.rollups.backfilled", "{conference}", "Conferences backfilled by this process.");
+        _reads = meter.CreateCounter<long>("peermetrics.rollups.reads", "{compute}",
+            "Computes that asked for the rollups, by what answered them (source=rollups, or raw when a change was still unapplied).");
     }
 
     private sealed record Observation(RollupsStatus? Status, long ReadAt);
@@ -77,6 +80,10 @@ public sealed class RollupsMonitor
         { Status: { Ready: false } status } => $"{status.Phase}, {status.BackfillDone}/{status.BackfillTotal} conferences",
         _ => $"lag {CurrentLag()?.TotalSeconds:F2} s, backlog {_last.Status.Backlog}",
     };
+
+    /// <summary>A compute asked for the rollups; <paramref name="current"/> says whether they answered it.</summary>
+    public void RecordRead(bool current) =>
+        _reads.Add(1, new KeyValuePair<string, object?>("source", current ? "rollups" : "raw"));
 
     internal void Observe(RollupsStatus? status) => _last = new Observation(status, _time.GetTimestamp());
 

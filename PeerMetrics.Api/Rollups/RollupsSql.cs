@@ -1,4 +1,3 @@
-using System.Reflection;
 using System.Text.RegularExpressions;
 using PeerMetrics.Api.Summaries;
 
@@ -19,20 +18,11 @@ internal static partial class RollupsSql
     public static string Install => Placeholder().Replace(Read("RollupsInstall.sql"), match => match.Groups["kind"].Value switch
     {
         "INSTANT" => SummarySqlTime.Instant(match.Groups["a"].Value),
-        "COORDINATE" => Coordinate(match.Groups["a"].Value, match.Groups["b"].Value),
+        "COORDINATE" => SessionsApi.Coordinate(match.Groups["a"].Value, match.Groups["b"].Value),
         var kind => throw new InvalidOperationException($"Unknown placeholder {kind} in RollupsInstall.sql"),
     });
 
     public static string Uninstall => Read("RollupsUninstall.sql");
-
-    // SessionsApi keeps its coordinate parser private (the summaries are being refactored around it); read
-    // through reflection until it is shared. RollupsSqlTests pins that it resolves.
-    private static string Coordinate(string geoIp, string key)
-    {
-        var method = typeof(SessionsApi).GetMethod("Coordinate", BindingFlags.NonPublic | BindingFlags.Static)
-            ?? throw new InvalidOperationException("SessionsApi.Coordinate(string, string) not found");
-        return (string)method.Invoke(null, [geoIp, key])!;
-    }
 
     private static string Read(string fileName)
     {

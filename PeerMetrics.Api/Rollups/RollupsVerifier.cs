@@ -1,4 +1,5 @@
 using Npgsql;
+using PeerMetrics.Api.Summaries;
 
 namespace PeerMetrics.Api.Rollups;
 
@@ -66,13 +67,13 @@ public static class RollupsVerifier
             {
                 foreach (var (from, until) in windows)
                 {
-                    foreach (var query in RollupQueries.All)
+                    foreach (var summary in SummaryCatalog.All)
                     {
-                        var raw = await RollupQueries.RunAsync(connection, query, rollup: false, app, from, until, cancellationToken, transaction);
-                        var rollup = await RollupQueries.RunAsync(connection, query, rollup: true, app, from, until, cancellationToken, transaction);
+                        var raw = await RollupQueries.RunAsync(connection, summary, SummarySource.Raw, app, from, until, cancellationToken, transaction);
+                        var rollup = await RollupQueries.RunAsync(connection, summary, SummarySource.Rollups, app, from, until, cancellationToken, transaction);
                         if (!raw.SequenceEqual(rollup))
                         {
-                            differences.Add(new RollupDifference(query.Name, app, from, until, raw, rollup));
+                            differences.Add(new RollupDifference(summary.Label, app, from, until, raw, rollup));
                         }
                     }
                 }

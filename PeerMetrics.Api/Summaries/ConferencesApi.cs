@@ -5,18 +5,6 @@ public static class ConferencesApi
 {
     private const string Tag = "Conferences";
 
-    public static readonly SummaryDefinition<DaySummaryBody> StatusByDay = new(
-        "/v1/conferences/summary", "conferences.summary", Tag,
-        "Conferences of the app per UTC day, by status (ongoing, error, warning, success).", GetStatusByDay);
-
-    public static readonly SummaryDefinition<DurationSummaryBody> Durations = new(
-        "/v1/conferences/duration-summary", "conferences.duration_summary", Tag,
-        "Conferences of the app in the 12 duration buckets, always all of them.", GetDurations);
-
-    public static readonly SummaryDefinition<ParticipantCountBody> ParticipantCounts = new(
-        "/v1/conferences/participant-count-summary", "conferences.participant_count_summary", Tag,
-        "How many conferences had k present participants (active, not SFU, with a session).", GetParticipantCounts);
-
     public sealed record DaySummary(string Date, long Success, long Warning, long Error, long Ongoing, long Total);
 
     public sealed record DaySummaryBody(IReadOnlyList<DaySummary> Data);
@@ -59,7 +47,7 @@ public static class ConferencesApi
 
     // The same rows from the rollups (peermetrics_rollups, docs/rollups.md): the window's whole days, whole
     // hours and remaining minutes, each read from the coarsest level that covers it.
-    internal const string StatusByDayRollupSql = """
+    private const string StatusByDayRollupSql = """
         SELECT to_char((r.bucket AT TIME ZONE 'UTC')::date, 'YYYY-MM-DD') AS "Date",
                sum(r.success)::bigint AS "Success",
                sum(r.warning)::bigint AS "Warning",
@@ -83,7 +71,7 @@ public static class ConferencesApi
         """;
 
     // The rollups keep each bucket's lower bound, which width_bucket maps to the same 1-based bucket.
-    internal const string DurationsRollupSql = """
+    private const string DurationsRollupSql = """
         SELECT width_bucket(r.duration_from, @lower_bounds) AS "Bucket", sum(r.conferences)::bigint AS "Count"
         FROM peermetrics_rollups.window_parts(@from, @until) w
         JOIN peermetrics_rollups.conference_duration r
@@ -120,7 +108,7 @@ public static class ConferencesApi
         ORDER BY 1
         """;
 
-    internal const string ParticipantCountsRollupSql = """
+    private const string ParticipantCountsRollupSql = """
         SELECT r.participants AS "Participants", sum(r.conferences)::bigint AS "Conferences"
         FROM peermetrics_rollups.window_parts(@from, @until) w
         JOIN peermetrics_rollups.conference_participants r
@@ -148,25 +136,43 @@ public static class ConferencesApi
 
     private static readonly int[] DurationLowerBounds = DurationBuckets.Select(bucket => bucket.MinSec).ToArray();
 
-    private static async Task<DaySummaryBody> GetStatusByDay(SummaryQuery query, SummaryDatabase db, CancellationToken ct)
+    // The definitions come after the statements they are built from: static fields initialize in order.
+    public static readonly SummaryDefinition<DaySummaryBody> StatusByDay = new(
+        "/v1/conferences/summary", "conferences.summary", Tag,
+        "Conferences of the app per UTC day, by status (ongoing, error, warning, success).",
+        new SummarySql(StatusByDaySql, StatusByDayRollupSql), GetStatusByDay);
+
+    public static readonly SummaryDefinition<DurationSummaryBody> Durations = new(
+        "/v1/conferences/duration-summary", "conferences.duration_summary", Tag,
+        "Conferences of the app in the 12 duration buckets, always all of them.",
+        new SummarySql(DurationsSql, DurationsRollupSql, Ordered: false,
+            () => [SqlParameters.Integers("lower_bounds", DurationLowerBounds)]),
+        GetDurations);
+
+    public static readonly SummaryDefinition<ParticipantCountBody> ParticipantCounts = new(
+        "/v1/conferences/participant-count-summary", "conferences.participant_count_summary", Tag,
+        "How many conferences had k present participants (active, not SFU, with a session).",
+        new SummarySql(ParticipantCountsSql, ParticipantCountsRollupSql), GetParticipantCounts);
+
+    private static async Task<DaySummaryBody> GetStatusByDay(SummaryStatement statement, CancellationToken ct)
     {
-        var days = await db.QueryAsync<DayRow>(StatusByDaySql, query, ct);
+        var days = await statement.RowsAsync<DayRow>(ct);
         return new DaySummaryBody(
             days.Select(day => new DaySummary(day.Date, day.Success, day.Warning, day.Error, day.Ongoing, day.Total)).ToList());
     }
 
-    private static async Task<DurationSummaryBody> GetDurations(SummaryQuery query, SummaryDatabase db, CancellationToken ct)
+    private static async Task<DurationSummaryBody> GetDurations(SummaryStatement statement, CancellationToken ct)
     {
-        var counts = (await db.QueryAsync<BucketRow>(DurationsSql, query, ct, SqlParameters.Integers("lower_bounds", DurationLowerBounds)))
+        var counts = (await statement.RowsAsync<BucketRow>(ct))
             .ToDictionary(row => row.Bucket, row => row.Count);
         return new DurationSummaryBody(
             DurationBuckets.Select((bucket, index) =>
                 new DurationBucket(bucket.Range, bucket.MinSec, bucket.MaxSec, counts.GetValueOrDefault(index + 1))).ToList());
     }
 
-    private static async Task<ParticipantCountBody> GetParticipantCounts(SummaryQuery query, SummaryDatabase db, CancellationToken ct)
+    private static async Task<ParticipantCountBody> GetParticipantCounts(SummaryStatement statement, CancellationToken ct)
     {
-        var rows = await db.QueryAsync<ParticipantCountRow>(ParticipantCountsSql, query, ct);
+        var rows = await statement.RowsAsync<ParticipantCountRow>(ct);
         return new ParticipantCountBody(
             rows.Select(row => new ParticipantCount(row.Participants, row.Conferences)).ToList(),
             rows.Sum(row => row.Conferences));

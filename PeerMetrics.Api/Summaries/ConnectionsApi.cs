@@ -7,14 +7,6 @@ public static class ConnectionsApi
 {
     private const string Tag = "Connections";
 
-    public static readonly SummaryDefinition<ConnectionsSummary> Types = new(
-        "/v1/connections/summary", "connections.summary", Tag,
-        "Connections of the app by type: direct or relayed", GetSummary);
-
-    public static readonly SummaryDefinition<SetupTimeSummary> SetupTimes = new(
-        "/v1/connections/setup-time-summary", "connections.setup_time_summary", Tag,
-        "Connections of the app by setup time of their first negotiation", GetSetupTimeSummary);
-
     public sealed record NamedCount(string Name, int Count);
 
     public sealed record ConnectionsSummary(IReadOnlyList<NamedCount> Data);
@@ -34,7 +26,7 @@ public static class ConnectionsApi
     ];
 
     // Type is null until the first stats report; 'r' is a relay candidate, every other value a direct path.
-    private const string SummarySql = """
+    private const string TypesSql = """
         SELECT count(*) FILTER (WHERE c.type <> 'r')::int AS direct,
                count(*) FILTER (WHERE c.type = 'r')::int AS relayed
         FROM app_connection c
@@ -47,7 +39,7 @@ public static class ConnectionsApi
         """;
 
     // The same row from the rollups (docs/rollups.md); always one row, zeros when nothing matches.
-    internal const string SummaryRollupSql = """
+    private const string TypesRollupSql = """
         SELECT coalesce(sum(r.direct), 0)::int AS direct,
                coalesce(sum(r.relayed), 0)::int AS relayed
         FROM peermetrics_rollups.window_parts(@from, @until) w
@@ -57,9 +49,9 @@ public static class ConnectionsApi
 
     private sealed record TypeCounts([property: Column("direct")] int Direct, [property: Column("relayed")] int Relayed);
 
-    private static async Task<ConnectionsSummary> GetSummary(SummaryQuery query, SummaryDatabase db, CancellationToken ct)
+    private static async Task<ConnectionsSummary> GetSummary(SummaryStatement statement, CancellationToken ct)
     {
-        var counts = (await db.QueryAsync<TypeCounts>(SummarySql, query, ct)).Single();
+        var counts = (await statement.RowsAsync<TypeCounts>(ct)).Single();
         return new ConnectionsSummary([new("Direct", counts.Direct), new("Relayed", counts.Relayed)]);
     }
 
@@ -113,7 +105,7 @@ public static class ConnectionsApi
 
     // The same rows from the rollups: counts add up; each rollup row lists its distinct conference ids,
     // merged here into one sorted distinct list per bucket.
-    internal const string SetupTimeRollupSql = """
+    private const string SetupTimeRollupSql = """
         WITH parts AS MATERIALIZED (
             SELECT r.setup_bucket, r.connections, r.conference_ids
             FROM peermetrics_rollups.window_parts(@from, @until) w
@@ -137,9 +129,20 @@ public static class ConnectionsApi
         [property: Column("count")] int Count,
         [property: Column("conference_ids")] Guid[] ConferenceIds);
 
-    private static async Task<SetupTimeSummary> GetSetupTimeSummary(SummaryQuery query, SummaryDatabase db, CancellationToken ct)
+    // The definitions come after the statements they are built from: static fields initialize in order.
+    public static readonly SummaryDefinition<ConnectionsSummary> Types = new(
+        "/v1/connections/summary", "connections.summary", Tag,
+        "Connections of the app by type: direct or relayed",
+        new SummarySql(TypesSql, TypesRollupSql), GetSummary);
+
+    public static readonly SummaryDefinition<SetupTimeSummary> SetupTimes = new(
+        "/v1/connections/setup-time-summary", "connections.setup_time_summary", Tag,
+        "Connections of the app by setup time of their first negotiation",
+        new SummarySql(SetupTimeSql, SetupTimeRollupSql, Ordered: false), GetSetupTimeSummary);
+
+    private static async Task<SetupTimeSummary> GetSetupTimeSummary(SummaryStatement statement, CancellationToken ct)
     {
-        var rows = (await db.QueryAsync<BucketRow>(SetupTimeSql, query, ct)).ToDictionary(row => row.Bucket);
+        var rows = (await statement.RowsAsync<BucketRow>(ct)).ToDictionary(row => row.Bucket);
 
         // All eleven buckets, zero-filled, in contract order.
         var buckets = SetupTimeBuckets.Select((bucket, index) => rows.TryGetValue(index, out var row)

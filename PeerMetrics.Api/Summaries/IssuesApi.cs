@@ -5,14 +5,6 @@ public static class IssuesApi
 {
     private const string Tag = "Issues";
 
-    public static readonly SummaryDefinition<IssueSummaryBody> ByCode = new(
-        "/v1/issues/summary", "issues.summary", Tag,
-        "Active issues of the app's conferences, grouped by code, most frequent first.", GetByCode);
-
-    public static readonly SummaryDefinition<GumSummaryBody> UserMediaErrors = new(
-        "/v1/issues/gum-summary", "issues.gum_summary", Tag,
-        "getUserMedia errors of the app, grouped by error name, with a sample message.", GetUserMediaErrors);
-
     public sealed record IssueCount(string Code, string Title, long Count);
 
     public sealed record IssueSummaryBody(IReadOnlyList<IssueCount> Data);
@@ -34,7 +26,7 @@ public static class IssuesApi
         """;
 
     // The same rows from the rollups (docs/rollups.md).
-    internal const string ByCodeRollupSql = """
+    private const string ByCodeRollupSql = """
         SELECT r.code AS "Code", sum(r.issues)::bigint AS "Count"
         FROM peermetrics_rollups.window_parts(@from, @until) w
         JOIN peermetrics_rollups.issue_code r
@@ -69,7 +61,7 @@ public static class IssuesApi
         """;
 
     // Each rollup row keeps its first message with its (created_at, id): the earliest of those wins.
-    internal const string UserMediaErrorsRollupSql = """
+    private const string UserMediaErrorsRollupSql = """
         SELECT r.name AS "Name",
                coalesce((array_agg(r.first_message ORDER BY r.first_at, r.first_id)
                          FILTER (WHERE r.first_message IS NOT NULL))[1], '') AS "Message",
@@ -81,16 +73,26 @@ public static class IssuesApi
         ORDER BY sum(r.issues) DESC, r.name COLLATE "C"
         """;
 
-    private static async Task<IssueSummaryBody> GetByCode(SummaryQuery query, SummaryDatabase db, CancellationToken ct)
+    public static readonly SummaryDefinition<IssueSummaryBody> ByCode = new(
+        "/v1/issues/summary", "issues.summary", Tag,
+        "Active issues of the app's conferences, grouped by code, most frequent first.",
+        new SummarySql(ByCodeSql, ByCodeRollupSql), GetByCode);
+
+    public static readonly SummaryDefinition<GumSummaryBody> UserMediaErrors = new(
+        "/v1/issues/gum-summary", "issues.gum_summary", Tag,
+        "getUserMedia errors of the app, grouped by error name, with a sample message.",
+        new SummarySql(UserMediaErrorsSql, UserMediaErrorsRollupSql), GetUserMediaErrors);
+
+    private static async Task<IssueSummaryBody> GetByCode(SummaryStatement statement, CancellationToken ct)
     {
-        var rows = await db.QueryAsync<CodeRow>(ByCodeSql, query, ct);
+        var rows = await statement.RowsAsync<CodeRow>(ct);
         return new IssueSummaryBody(
             rows.Select(row => new IssueCount(row.Code, IssueTitles.For(row.Code), row.Count)).ToList());
     }
 
-    private static async Task<GumSummaryBody> GetUserMediaErrors(SummaryQuery query, SummaryDatabase db, CancellationToken ct)
+    private static async Task<GumSummaryBody> GetUserMediaErrors(SummaryStatement statement, CancellationToken ct)
     {
-        var rows = await db.QueryAsync<GumRow>(UserMediaErrorsSql, query, ct);
+        var rows = await statement.RowsAsync<GumRow>(ct);
         return new GumSummaryBody(
             rows.Select(row => new GumError(row.Name, row.Message, row.Count)).ToList(),
             rows.Sum(row => row.Count));

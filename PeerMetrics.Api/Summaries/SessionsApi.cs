@@ -5,10 +5,6 @@ namespace PeerMetrics.Api.Summaries;
 /// <summary>The sessions summary: browsers, operating systems, countries and cities of the app's sessions.</summary>
 public static class SessionsApi
 {
-    public static readonly SummaryDefinition<SessionsSummary> Summary = new(
-        "/v1/sessions/summary", "sessions.summary", "Sessions",
-        "Sessions of the app by browser, operating system, country and city", GetSummary);
-
     public sealed record NamedCount(string Name, int Count);
 
     public sealed record CountryCount(string Code, int Count);
@@ -79,7 +75,7 @@ public static class SessionsApi
 
     // The same rows from the rollups (docs/rollups.md): counts add up; a city's coordinates are those of the
     // rollup row whose earliest session, by (created_at, id), is the earliest.
-    internal const string RollupSql = """
+    private const string RollupSql = """
         SELECT r.kind::int AS kind, r.name, sum(r.sessions)::int AS count,
                (array_agg(r.latitude ORDER BY r.first_at, r.first_id))[1] AS latitude,
                (array_agg(r.longitude ORDER BY r.first_at, r.first_id))[1] AS longitude
@@ -96,7 +92,7 @@ public static class SessionsApi
     // in a string (exponents, text, NaN) goes to jsonpath .double() in silent mode, which yields NULL
     // instead of raising ('strict' keeps arrays from being unwrapped). jsonpath is several times slower,
     // so it stays off the common path.
-    private static string Coordinate(string geoIp, string key) => $$"""
+    internal static string Coordinate(string geoIp, string key) => $$"""
         CASE jsonb_typeof({{geoIp}} -> '{{key}}')
             WHEN 'number' THEN
                 CASE WHEN length({{geoIp}} ->> '{{key}}') < 300 THEN ({{geoIp}} ->> '{{key}}')::float8 END
@@ -116,9 +112,15 @@ public static class SessionsApi
         [property: Column("latitude")] double? Latitude,
         [property: Column("longitude")] double? Longitude);
 
-    private static async Task<SessionsSummary> GetSummary(SummaryQuery query, SummaryDatabase db, CancellationToken ct)
+    // The definition comes after the statements it is built from: static fields initialize in order.
+    public static readonly SummaryDefinition<SessionsSummary> Summary = new(
+        "/v1/sessions/summary", "sessions.summary", "Sessions",
+        "Sessions of the app by browser, operating system, country and city",
+        new SummarySql(Sql, RollupSql), GetSummary);
+
+    private static async Task<SessionsSummary> GetSummary(SummaryStatement statement, CancellationToken ct)
     {
-        var rows = await db.QueryAsync<ListRow>(Sql, query, ct);
+        var rows = await statement.RowsAsync<ListRow>(ct);
 
         // The rows arrive in response order; only the split by kind is left.
         IEnumerable<ListRow> Of(int kind) => rows.Where(row => row.Kind == kind);

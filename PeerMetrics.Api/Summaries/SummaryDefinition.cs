@@ -4,10 +4,10 @@ namespace PeerMetrics.Api.Summaries;
 
 /// <summary>
 /// One summary of the dashboard, defined once: its route, its cache label, its response type and how it is
-/// computed. Route mapping, OpenAPI metadata, the cache, the Prewarmer's list, the tests and the benchmark all
+/// computed (its statement, raw and rollup forms, and the mapping of its rows to the body). Route mapping, OpenAPI metadata, the cache, the Prewarmer's list, the tests and the benchmark all
 /// derive from these definitions (<see cref="SummaryCatalog"/>).
 /// </summary>
-public abstract class SummaryDefinition(string route, string label, string tag, string description)
+public abstract class SummaryDefinition(string route, string label, string tag, string description, SummarySql sql)
 {
     /// <summary>The full path, e.g. <c>/v1/conferences/summary</c>.</summary>
     public string Route { get; } = route;
@@ -24,25 +24,25 @@ public abstract class SummaryDefinition(string route, string label, string tag, 
     /// <summary>One line for the OpenAPI document.</summary>
     public string Description { get; } = description;
 
+    /// <summary>The statement the summary reads, raw and from the rollups.</summary>
+    public SummarySql Sql { get; } = sql;
+
     public abstract Type ResponseType { get; }
 
-    /// <summary>Computes the response body from the database and serializes it: the bytes the cache keeps.</summary>
-    public abstract Task<byte[]> ComputeJsonAsync(
-        SummaryQuery query, SummaryDatabase database, JsonSerializerOptions json, CancellationToken cancellationToken);
+    /// <summary>Computes the response body from <paramref name="source"/> and serializes it: the bytes the cache keeps.</summary>
+    public abstract Task<byte[]> ComputeJsonAsync(SummaryQuery query, SummarySource source, SummaryDatabase database,
+        JsonSerializerOptions json, CancellationToken cancellationToken);
 }
 
 /// <summary>A summary whose body is a <typeparamref name="TBody"/>.</summary>
 public sealed class SummaryDefinition<TBody>(
-    string route, string label, string tag, string description,
-    Func<SummaryQuery, SummaryDatabase, CancellationToken, Task<TBody>> compute)
-    : SummaryDefinition(route, label, tag, description)
+    string route, string label, string tag, string description, SummarySql sql,
+    Func<SummaryStatement, CancellationToken, Task<TBody>> map)
+    : SummaryDefinition(route, label, tag, description, sql)
 {
     public override Type ResponseType => typeof(TBody);
 
-    public Task<TBody> ComputeAsync(SummaryQuery query, SummaryDatabase database, CancellationToken cancellationToken) =>
-        compute(query, database, cancellationToken);
-
-    public override async Task<byte[]> ComputeJsonAsync(
-        SummaryQuery query, SummaryDatabase database, JsonSerializerOptions json, CancellationToken cancellationToken) =>
-        JsonSerializer.SerializeToUtf8Bytes(await compute(query, database, cancellationToken), json);
+    public override async Task<byte[]> ComputeJsonAsync(SummaryQuery query, SummarySource source, SummaryDatabase database,
+        JsonSerializerOptions json, CancellationToken cancellationToken) =>
+        JsonSerializer.SerializeToUtf8Bytes(await map(new SummaryStatement(database, Sql, query, source), cancellationToken), json);
 }

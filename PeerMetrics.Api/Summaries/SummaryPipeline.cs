@@ -6,6 +6,7 @@ using Microsoft.AspNetCore.Http.Json;
 using Microsoft.Extensions.Options;
 using PeerMetrics.Api.Caching;
 using PeerMetrics.Api.Problems;
+using PeerMetrics.Api.Rollups;
 using PeerMetrics.Tokens;
 
 namespace PeerMetrics.Api.Summaries;
@@ -20,6 +21,9 @@ public sealed partial class SummaryPipeline(
     SummaryCache cache,
     ComputeLimiter limiter,
     SummaryDatabase database,
+    RollupsMonitor rollups,
+    RollupsShadow shadow,
+    IOptions<RollupsOptions> rollupsOptions,
     SummaryCacheMetrics metrics,
     IOptions<SummaryCacheOptions> cacheOptions,
     IOptions<JsonOptions> json,
@@ -75,15 +79,23 @@ public sealed partial class SummaryPipeline(
 
     /// <summary>
     /// A cold compute, once admitted by the organization's and the total bound (the Prewarmer's refreshes are
-    /// bounded by the Prewarmer itself). The wait for a slot is not part of the compute's duration.
+    /// bounded by the Prewarmer itself). The wait for a slot is not part of the compute's duration. It reads the
+    /// rollups when <c>Rollups:Mode</c> is on and they are ready and current, raw rows otherwise.
     /// </summary>
     private async Task<byte[]> ComputeAsync(SummaryDefinition summary, SummaryQuery query, bool refresh, CancellationToken token)
     {
         using var slot = refresh ? null : await limiter.AcquireAsync(query.OrganizationId, token);
+        var mode = rollupsOptions.Value.EffectiveMode;
+        var source = mode == RollupsMode.On && rollups.CanServe() ? SummarySource.Rollups : SummarySource.Raw;
         var started = time.GetTimestamp();
-        var body = await summary.ComputeJsonAsync(query, database, json.Value.SerializerOptions, token);
+        var body = await summary.ComputeJsonAsync(query, source, database, json.Value.SerializerOptions, token);
         var elapsed = time.GetElapsedTime(started);
 
+        if (mode == RollupsMode.Shadow && rollups.CanServe())
+        {
+            shadow.Compare(summary, query, body,
+                await summary.ComputeJsonAsync(query, SummarySource.Rollups, database, json.Value.SerializerOptions, token));
+        }
         metrics.Computed(summary.Label, elapsed);
         if (elapsed >= cacheOptions.Value.SlowComputeThreshold)
         {

@@ -4,6 +4,7 @@ using Npgsql;
 using NpgsqlTypes;
 using PeerMetrics.Api.Rollups;
 using PeerMetrics.Testing;
+using PeerMetrics.Api.Summaries;
 
 namespace PeerMetrics.Benchmarks;
 
@@ -50,16 +51,16 @@ internal static class RollupsBenchmark
         Console.WriteLine();
         Console.WriteLine("| summary | " + string.Join(" | ", windows.Select(w => $"{w.Name} raw | {w.Name} rollups")) + " |");
         Console.WriteLine("|---|" + string.Concat(windows.Select(_ => "---:|---:|")));
-        foreach (var query in RollupQueries.All)
+        foreach (var summary in SummaryCatalog.All)
         {
             var cells = new List<string>();
             foreach (var (_, from, until) in windows)
             {
-                var raw = await MedianAsync(runs, () => RollupQueries.RunAsync(connection, query, false, app, from, until, CancellationToken.None));
-                var rollup = await MedianAsync(runs, () => RollupQueries.RunAsync(connection, query, true, app, from, until, CancellationToken.None));
+                var raw = await MedianAsync(runs, () => RollupQueries.RunAsync(connection, summary, SummarySource.Raw, app, from, until, CancellationToken.None));
+                var rollup = await MedianAsync(runs, () => RollupQueries.RunAsync(connection, summary, SummarySource.Rollups, app, from, until, CancellationToken.None));
                 cells.Add($"{raw:F1} | {rollup:F2}");
             }
-            Console.WriteLine($"| {query.Name} | {string.Join(" | ", cells)} |");
+            Console.WriteLine($"| {summary.Label} | {string.Join(" | ", cells)} |");
         }
 
         var differences = await RollupsVerifier.VerifyAsync(connection, [app], [.. windows.Select(w => (w.From, w.Until))], CancellationToken.None);

@@ -1,5 +1,6 @@
 using Npgsql;
 using PeerMetrics.Api.Rollups;
+using PeerMetrics.Api.Summaries;
 
 namespace PeerMetrics.Api.Tests.Rollups;
 
@@ -44,14 +45,14 @@ internal static class RollupsTestDatabase
         {
             foreach (var (from, until) in windows)
             {
-                foreach (var query in RollupQueries.All)
+                foreach (var summary in SummaryCatalog.All)
                 {
-                    var raw = await RollupQueries.RunAsync(connection, query, rollup: false, app, from, until, CancellationToken.None, transaction);
-                    var rollup = await RollupQueries.RunAsync(connection, query, rollup: true, app, from, until, CancellationToken.None, transaction);
+                    var raw = await RollupQueries.RunAsync(connection, summary, SummarySource.Raw, app, from, until, CancellationToken.None, transaction);
+                    var rollup = await RollupQueries.RunAsync(connection, summary, SummarySource.Rollups, app, from, until, CancellationToken.None, transaction);
                     compared++;
                     if (!raw.SequenceEqual(rollup))
                     {
-                        failures.Add($"{query.Name} app={app} from={from:O} until={until:O}\n  raw:    {string.Join(" ; ", raw)}\n" +
+                        failures.Add($"{summary.Label} app={app} from={from:O} until={until:O}\n  raw:    {string.Join(" ; ", raw)}\n" +
                                      $"  rollup: {string.Join(" ; ", rollup)}");
                     }
                 }

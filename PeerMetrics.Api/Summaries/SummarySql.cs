@@ -1,0 +1,37 @@
+using Npgsql;
+
+namespace PeerMetrics.Api.Summaries;
+
+/// <summary>Where a summary's rows come from.</summary>
+public enum SummarySource
+{
+    /// <summary>The peermetrics tables themselves: the reference answer.</summary>
+    Raw,
+
+    /// <summary>
+    /// The write-time rollups (docs/rollups.md): the same rows, at a cost independent of the data size; the raw
+    /// rows whenever the rollups are not current in the reading snapshot.
+    /// </summary>
+    Rollups,
+}
+
+/// <summary>
+/// A summary's statement in its two forms, which take the same parameters (<c>@app</c>, <c>@from</c>, <c>@until</c>
+/// and <paramref name="Parameters"/>) and return the same rows. <paramref name="Ordered"/> is false when the row
+/// order is left to the planner (the summary reads the rows into a dictionary): compare those as sets.
+/// </summary>
+public sealed record SummarySql(string Raw, string Rollup, bool Ordered = true, Func<NpgsqlParameter[]>? Parameters = null)
+{
+    public string For(SummarySource source) => source == SummarySource.Rollups ? Rollup : Raw;
+
+    /// <summary>The app, the window, then the statement's own parameters (new instances: a parameter belongs to one command).</summary>
+    public NpgsqlParameter[] ParametersFor(SummaryQuery query) =>
+        [.. SqlParameters.ForSummary(query), .. Parameters?.Invoke() ?? []];
+}
+
+/// <summary>One summary's statement bound to a query and a source: what a summary's mapping reads its rows from.</summary>
+public readonly record struct SummaryStatement(SummaryDatabase Database, SummarySql Sql, SummaryQuery Query, SummarySource Source)
+{
+    public Task<List<TRow>> RowsAsync<TRow>(CancellationToken cancellationToken) =>
+        Database.QueryAsync<TRow>(Sql, Query, Source, cancellationToken);
+}
