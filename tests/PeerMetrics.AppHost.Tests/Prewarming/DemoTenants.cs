@@ -60,7 +60,7 @@ public static class DemoTenants
     public static string DefaultWindowUrl(string route, Guid appId) =>
         $"{route}?appId={appId}&created_at_gte={DateTime.UtcNow.AddDays(-30):yyyy-MM-dd'T'HH:mm:ss.fff'Z'}";
 
-    private static string Token(AppHostFixture app, Claim claim)
+    public static string Token(AppHostFixture app, Claim claim)
     {
         var now = DateTime.UtcNow;
         return new JsonWebTokenHandler().CreateToken(new SecurityTokenDescriptor
