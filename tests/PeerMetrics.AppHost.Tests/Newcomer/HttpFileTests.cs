@@ -28,6 +28,18 @@ public sealed partial class HttpFileTests(AppHostFixture app, ITestOutputHelper 
     }
 
     [Fact]
+    public void The_api_resource_links_the_interactive_api_reference_on_its_http_endpoint()
+    {
+        Assert.True(app.App.ResourceNotifications.TryGetCurrentState(AppHostFixture.Api, out var api));
+        var endpoint = new Uri(Assert.Single(api.Snapshot.Urls, url => url.Name == "http" && url.DisplayProperties.DisplayName == "").Url);
+
+        var reference = new Uri(Assert.Single(api.Snapshot.Urls, url => url.DisplayProperties.DisplayName == "API reference (Scalar)").Url);
+
+        Assert.Equal(endpoint.GetLeftPart(UriPartial.Authority), reference.GetLeftPart(UriPartial.Authority));
+        Assert.Equal("/scalar", reference.AbsolutePath);
+    }
+
+    [Fact]
     public async Task Every_request_in_the_http_file_answers_as_its_title_says_once_the_logged_lines_are_pasted()
     {
         await ResourceLogs.WaitForApiListeningAsync(app.App);
