@@ -18,6 +18,11 @@ internal static class Extensions
     public const string DatabaseName = "peermetrics";
     public const string CacheName = "cache";
 
+    // Pinned rather than Aspire's defaults, which move with every Aspire release: the versions the local mode and
+    // the tests run (Debian 12's Postgres 15 and Redis 7.0), so a deployment runs what was tested.
+    public const string PostgresImageTag = "15.18";
+    public const string RedisImageTag = "7.0.15";
+
     /// <summary>
     /// Adds Postgres (database connection <c>peermetrics</c>) and Redis (connection <c>cache</c>), as containers or
     /// as local processes. Returns false, after printing what to install, when neither is possible: a missing
@@ -43,8 +48,10 @@ internal static class Extensions
 
         if (useContainers)
         {
-            database = builder.AddPostgres("postgres").WithDataVolume().AddDatabase(DatabaseName).AsConnectionString(builder);
-            cache = builder.AddRedis(CacheName).AsConnectionString(builder);
+            // The tag first: the data volume's mount path depends on the Postgres major version.
+            database = builder.AddPostgres("postgres").WithImageTag(PostgresImageTag).WithDataVolume()
+                .AddDatabase(DatabaseName).AsConnectionString(builder);
+            cache = builder.AddRedis(CacheName).WithImageTag(RedisImageTag).AsConnectionString(builder);
             return true;
         }
 
@@ -71,14 +78,41 @@ internal static class Extensions
     public static IResourceBuilder<ParameterResource> AddJwtSigningKey(this IDistributedApplicationBuilder builder, string name) =>
         builder.AddParameter(name, new GenerateParameterDefault { MinLength = 48, Special = false }, secret: true, persist: true);
 
-    /// <summary>A fresh start comes with demo data; its size is <c>Database:DemoDataScale</c> of the AppHost.</summary>
-    public static IResourceBuilder<ProjectResource> WithDemoData(this IResourceBuilder<ProjectResource> api, IConfiguration configuration)
+    /// <summary>
+    /// How many Api processes run side by side: <c>Api:Replicas</c>, 1 by default. They share the database and the
+    /// cache; the dashboard and the <c>api</c> endpoint balance requests across them.
+    /// </summary>
+    public static bool TryReadApiReplicas(this IDistributedApplicationBuilder builder, out int replicas)
     {
-        var scale = configuration.GetValue("Database:DemoDataScale", 0.1);
+        var configured = builder.Configuration["Api:Replicas"];
+        if (string.IsNullOrEmpty(configured))
+        {
+            replicas = 1;
+            return true;
+        }
+        return int.TryParse(configured, NumberStyles.None, CultureInfo.InvariantCulture, out replicas) && replicas >= 1
+            || Fail($"Api:Replicas must be a whole number of at least 1 (got '{configured}').");
+    }
+
+    /// <summary>
+    /// A run on this machine starts with demo data; its size is <c>Database:DemoDataScale</c> of the AppHost. A
+    /// deployment (publish mode) starts with an empty database.
+    /// </summary>
+    public static IResourceBuilder<ProjectResource> WithDemoData(this IResourceBuilder<ProjectResource> api)
+    {
+        if (!api.ApplicationBuilder.ExecutionContext.IsRunMode)
+        {
+            return api;
+        }
+        var scale = api.ApplicationBuilder.Configuration.GetValue("Database:DemoDataScale", 0.1);
         return api
             .WithEnvironment("Database__SeedDemoData", "true")
             .WithEnvironment("Database__DemoDataScale", scale.ToString(CultureInfo.InvariantCulture));
     }
+
+    /// <summary>The Api's interactive reference (Scalar, served in Development), linked from its dashboard entry.</summary>
+    public static IResourceBuilder<ProjectResource> WithApiReference(this IResourceBuilder<ProjectResource> api) =>
+        api.WithUrlForEndpoint("http", _ => new ResourceUrlAnnotation { Url = "/scalar", DisplayText = "API reference (Scalar)" });
 
     private static InfrastructureMode? ReadMode(IConfiguration configuration) =>
         configuration["Infrastructure:Mode"] switch

@@ -6,6 +6,7 @@ using Microsoft.Extensions.Logging;
 using OpenTelemetry;
 using OpenTelemetry.Metrics;
 using OpenTelemetry.Trace;
+using Polly.Telemetry;
 
 namespace Microsoft.Extensions.Hosting;
 
@@ -30,9 +31,21 @@ public static class Extensions
             http.AddStandardResilienceHandler();
             http.AddServiceDiscovery();
         });
+        builder.Services.Configure<TelemetryOptions>(telemetry => telemetry.SeverityProvider = QuietWhenSuccessful);
 
         return builder;
     }
+
+    /// <summary>
+    /// Polly reports every attempt and every pipeline run of an outgoing request, the successful ones at
+    /// Information: a log line per request. Those go to Debug; handled failures, retries, timeouts and circuit
+    /// breaker changes keep their levels.
+    /// </summary>
+    private static ResilienceEventSeverity QuietWhenSuccessful(SeverityProviderArguments arguments) =>
+        arguments.Event.EventName is "ExecutionAttempt" or "PipelineExecuting" or "PipelineExecuted"
+            && arguments.Event.Severity == ResilienceEventSeverity.Information
+            ? ResilienceEventSeverity.Debug
+            : arguments.Event.Severity;
 
     /// <summary>Logs, metrics and traces; exported over OTLP when the AppHost provides an endpoint.</summary>
     public static TBuilder ConfigureOpenTelemetry<TBuilder>(this TBuilder builder) where TBuilder : IHostApplicationBuilder

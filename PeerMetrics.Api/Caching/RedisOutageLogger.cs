@@ -1,44 +1,59 @@
-using ZiggyCreatures.Caching.Fusion;
+using StackExchange.Redis;
 
 namespace PeerMetrics.Api.Caching;
 
 /// <summary>
-/// Logs a Redis outage once when FusionCache's circuit breaker first opens, and once when Redis answers
-/// again, instead of an error per request.
+/// Logs a Redis outage once, when the first connection to Redis fails, and once when every failed connection is
+/// back, from the Redis client's connection events. Those are the ground truth, also for an idle Api; FusionCache's
+/// cache events are not: its circuit breaker closes every few seconds to try again, and it reports operations that
+/// Redis never took. The client fails a connection again at every reconnect attempt, so only the change from
+/// "all connected" to "some failed" and back is logged.
 /// </summary>
-public sealed partial class RedisOutageLogger(IFusionCache cache, ILogger<RedisOutageLogger> logger) : IHostedService
+public sealed partial class RedisOutageLogger(IConnectionMultiplexer redis, ILogger<RedisOutageLogger> logger) : IHostedService
 {
-    private int _down;
+    private readonly HashSet<(string EndPoint, ConnectionType Type)> _failed = [];
+    private readonly Lock _gate = new();
 
     public Task StartAsync(CancellationToken cancellationToken)
     {
-        var distributed = cache.Events.Distributed;
-        distributed.CircuitBreakerChange += (_, change) =>
-        {
-            if (!change.IsClosed && Interlocked.Exchange(ref _down, 1) == 0)
-            {
-                LogRedisDown();
-            }
-        };
-        // Any successful Redis operation ends the outage.
-        distributed.Hit += (_, _) => Recovered();
-        distributed.Miss += (_, _) => Recovered();
-        distributed.Set += (_, _) => Recovered();
+        redis.ConnectionFailed += OnConnectionFailed;
+        redis.ConnectionRestored += OnConnectionRestored;
         return Task.CompletedTask;
     }
 
-    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
-
-    private void Recovered()
+    public Task StopAsync(CancellationToken cancellationToken)
     {
-        if (Volatile.Read(ref _down) == 1 && Interlocked.Exchange(ref _down, 0) == 1)
+        redis.ConnectionFailed -= OnConnectionFailed;
+        redis.ConnectionRestored -= OnConnectionRestored;
+        return Task.CompletedTask;
+    }
+
+    private void OnConnectionFailed(object? sender, ConnectionFailedEventArgs failure)
+    {
+        lock (_gate)
         {
-            LogRedisBack();
+            if (_failed.Add(Key(failure)) && _failed.Count == 1)
+            {
+                LogRedisDown(failure.FailureType, $"{failure.EndPoint}");
+            }
         }
     }
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Redis is unreachable: summaries are computed and cached in memory only until it is back")]
-    private partial void LogRedisDown();
+    private void OnConnectionRestored(object? sender, ConnectionFailedEventArgs restored)
+    {
+        lock (_gate)
+        {
+            if (_failed.Remove(Key(restored)) && _failed.Count == 0)
+            {
+                LogRedisBack();
+            }
+        }
+    }
+
+    private static (string, ConnectionType) Key(ConnectionFailedEventArgs args) => ($"{args.EndPoint}", args.ConnectionType);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Redis is unreachable ({Failure} on {EndPoint}): summaries are computed and cached in memory only until it is back")]
+    private partial void LogRedisDown(ConnectionFailureType failure, string endPoint);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Redis is reachable again: shared summary caching resumed")]
     private partial void LogRedisBack();

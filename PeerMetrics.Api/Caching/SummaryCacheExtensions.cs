@@ -24,6 +24,7 @@ public static class SummaryCacheExtensions
         builder.Services.AddSingleton<SummaryCacheMetrics>();
         builder.Services.AddSingleton<SummaryCache>();
         builder.Services.AddHostedService<RedisOutageLogger>();
+        builder.Services.AddSingleton<ILogger<FusionCache>, FusionCacheLogger>();
 
         builder.Services.AddFusionCache()
             .WithOptions((services, fusion) =>

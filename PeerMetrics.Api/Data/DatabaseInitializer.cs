@@ -7,11 +7,13 @@ namespace PeerMetrics.Api.Data;
 
 /// <summary>
 /// Migrates (and, when configured, seeds an empty database) before the Api accepts requests: it runs in
-/// <see cref="StartAsync"/>, which the host awaits before it starts listening.
+/// <see cref="StartAsync"/>, which the host awaits before it starts listening. Several instances starting at
+/// once take turns (<see cref="DatabaseStartupLock"/>), so the work happens once.
 /// </summary>
 internal sealed class DatabaseInitializer(
     IServiceProvider services,
     IOptions<DatabaseOptions> options,
+    IHostEnvironment environment,
     ILogger<DatabaseInitializer> logger) : IHostedService
 {
     public static readonly ActivitySource ActivitySource = new("PeerMetrics.Api.Database");
@@ -21,13 +23,14 @@ internal sealed class DatabaseInitializer(
         var settings = options.Value;
         using var scope = services.CreateScope();
         var db = scope.ServiceProvider.GetRequiredService<PeerMetricsDbContext>();
+        await using var startupLock = await DatabaseStartupLock.AcquireAsync(db.Database.GetConnectionString()!, logger, cancellationToken);
 
         if (settings.ApplyMigrations)
         {
             using var activity = ActivitySource.StartActivity("Migrate database");
             // Inside the execution strategy so a transient failure retries the whole migration.
             await db.Database.CreateExecutionStrategy().ExecuteAsync(
-                () => db.Database.MigrateAsync(cancellationToken));
+                () => db.ApplyMigrationsAsync(cancellationToken));
         }
         else
         {
@@ -41,6 +44,10 @@ internal sealed class DatabaseInitializer(
             using var activity = ActivitySource.StartActivity("Seed demo data");
             var seeder = scope.ServiceProvider.GetRequiredService<DemoDataSeeder>();
             await seeder.SeedIfEmptyAsync(settings.DemoDataScale, cancellationToken);
+            if (environment.IsDevelopment())
+            {
+                await scope.ServiceProvider.GetRequiredService<DemoAccessLog>().WriteAsync(db, cancellationToken);
+            }
         }
     }
 

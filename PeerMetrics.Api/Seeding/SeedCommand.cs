@@ -40,6 +40,7 @@ public static class SeedCommand
     {
         builder.Services.TryAddSingleton(TimeProvider.System);
         builder.Services.AddSingleton<DemoDataSeeder>();
+        builder.Services.AddSingleton<DemoAccessLog>();
         return builder;
     }
 
@@ -65,9 +66,6 @@ public static class SeedCommand
         // stdout carries only the final JSON line; every log line goes to stderr.
         builder.Logging.ClearProviders();
         builder.Logging.AddConsole(console => console.LogToStandardErrorThreshold = LogLevel.Trace);
-        // EF logs the expected failed probe of __EFMigrationsHistory on a fresh database as an error; real
-        // failures surface as exceptions below.
-        builder.Logging.AddFilter("Microsoft.EntityFrameworkCore.Database.Command", LogLevel.None);
 
         if (string.IsNullOrWhiteSpace(builder.Configuration.GetConnectionString(DatabaseExtensions.ConnectionName)))
         {
@@ -102,7 +100,7 @@ public static class SeedCommand
             if (app.Services.GetRequiredService<IOptions<DatabaseOptions>>().Value.ApplyMigrations)
             {
                 await stderr.WriteLineAsync("seed: applying migrations");
-                await db.Database.CreateExecutionStrategy().ExecuteAsync(() => db.Database.MigrateAsync(cancellationToken));
+                await db.Database.CreateExecutionStrategy().ExecuteAsync(() => db.ApplyMigrationsAsync(cancellationToken));
             }
             else
             {

@@ -1,5 +1,6 @@
 using System.Security.Cryptography;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Logging;
 using Xunit.Abstractions;
 
@@ -9,9 +10,10 @@ namespace PeerMetrics.AppHost.Tests.Infrastructure;
 /// The whole application as the AppHost describes it — Postgres and Redis as local processes, the Api and the
 /// Prewarmer — started once for the tests of the collection and healthy before the first test runs.
 /// Postgres gets a throw-away data directory, so each run starts from an empty cluster and never touches the
-/// developer's <c>.data</c>.
+/// developer's <c>.data</c>. A derived fixture adds AppHost settings or stops and starts the application again on
+/// the same data directory (a restart).
 /// </summary>
-public sealed class AppHostFixture : IAsyncLifetime
+public class AppHostFixture : IAsyncLifetime
 {
     public const string Postgres = "postgres";
     public const string Redis = "redis";
@@ -38,7 +40,13 @@ public sealed class AppHostFixture : IAsyncLifetime
     /// <summary>How long the start took, up to every resource healthy.</summary>
     public TimeSpan StartDuration { get; private set; }
 
-    public async Task InitializeAsync()
+    /// <summary>AppHost settings (<c>Key=Value</c>) of a derived fixture, after the fixture's own.</summary>
+    protected virtual IEnumerable<string> Settings => [];
+
+    public virtual async Task InitializeAsync() => await StartAsync();
+
+    /// <summary>Starts the application and waits until every instance of every resource is healthy.</summary>
+    protected async Task StartAsync()
     {
         var started = TimeProvider.System.GetTimestamp();
         using var timeout = new CancellationTokenSource(StartTimeout);
@@ -49,6 +57,7 @@ public sealed class AppHostFixture : IAsyncLifetime
             $"Infrastructure:DataDirectory={_dataDirectory}",
             // Given here so the test run neither reads nor writes the developer's user secrets.
             $"Parameters:jwt-signing-key={SigningKey}",
+            .. Settings,
         ], timeout.Token);
 
         builder.Services.AddLogging(logging => logging
@@ -62,21 +71,51 @@ public sealed class AppHostFixture : IAsyncLifetime
         App = await builder.BuildAsync(timeout.Token);
         await App.StartAsync(timeout.Token);
 
-        // Fail fast (not after the timeout) when a resource fails to start or exits.
-        foreach (var resource in new[] { Postgres, Redis, Database, Cache, Api, Prewarmer })
+        // Every replica, not just the first to be healthy; fail fast (not after the timeout) when one fails to
+        // start or exits.
+        var model = App.Services.GetRequiredService<DistributedApplicationModel>();
+        foreach (var name in new[] { Postgres, Redis, Database, Cache, Api, Prewarmer })
         {
-            await App.ResourceNotifications.WaitForResourceHealthyAsync(resource, WaitBehavior.StopOnResourceUnavailable, timeout.Token);
+            var resource = model.Resources.Single(r => r.Name == name);
+            var replicas = resource.Annotations.OfType<ReplicaAnnotation>().SingleOrDefault()?.Replicas ?? 1;
+            var healthy = new HashSet<string>();
+            await foreach (var resourceEvent in App.ResourceNotifications.WatchAsync(timeout.Token))
+            {
+                if (resourceEvent.Resource != resource)
+                {
+                    continue;
+                }
+                if (IsUnavailable(resourceEvent.Snapshot.State?.Text))
+                {
+                    throw new InvalidOperationException(
+                        $"{resourceEvent.ResourceId} is {resourceEvent.Snapshot.State?.Text}; its log is in the test output");
+                }
+                if (resourceEvent.Snapshot.HealthStatus == HealthStatus.Healthy && healthy.Add(resourceEvent.ResourceId) && healthy.Count == replicas)
+                {
+                    break;
+                }
+            }
         }
         StartDuration = TimeProvider.System.GetElapsedTime(started);
         Logs.Diagnostic($"AppHost healthy after {StartDuration.TotalSeconds:F1} s");
     }
 
+    /// <summary>Stops the application; the data directory stays, so the next <see cref="StartAsync"/> is a restart.</summary>
+    protected async Task StopAsync()
+    {
+        await App.StopAsync();
+        await App.DisposeAsync();
+        App = null!;
+    }
+
+    private static bool IsUnavailable(string? state) =>
+        state == KnownResourceStates.FailedToStart || state == KnownResourceStates.Exited || state == KnownResourceStates.Finished;
+
     public async Task DisposeAsync()
     {
         if (App is not null)
         {
-            await App.StopAsync();
-            await App.DisposeAsync();
+            await StopAsync();
         }
         try
         {

@@ -43,7 +43,7 @@ public static class DemoTenants
     }
 
     /// <summary>Tokens signed with the key the AppHost gave the Api, with the contract's issuer and audience.</summary>
-    private static TokenIssuer Tokens(AppHostFixture app) =>
+    public static TokenIssuer Tokens(AppHostFixture app) =>
         new(Options.Create(new AuthOptions { SigningKey = app.SigningKey }), TimeProvider.System);
 
     private sealed record ActiveAppsResponse(Guid[] Apps);
