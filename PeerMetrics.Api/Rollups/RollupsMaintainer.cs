@@ -38,7 +38,8 @@ internal sealed class RollupsMaintainer(
                     busy = false;
                     if (settings.Maintain && await RollupsDatabase.IsInstalledAsync(connection, stoppingToken))
                     {
-                        var run = await RollupsDatabase.ApplyAsync(connection, settings.MaxEntriesPerRun, settings.BackfillBatch, stoppingToken);
+                        var run = await RollupsDatabase.ApplyAsync(connection, settings.MaxEntriesPerRun, settings.BackfillBatch,
+                            settings.ResetDelay, stoppingToken);
                         monitor.Record(run);
                         busy = run.Locked && (run.Consumed > 0 || run.Backfilled > 0);
                     }

@@ -92,7 +92,7 @@ public sealed class RollupsDifferentialTests(InfrastructureFixture infrastructur
         var runs = 0;
         while (!stop.IsCancellationRequested)
         {
-            if ((await RollupsDatabase.ApplyAsync(connection, 20, 100, CancellationToken.None)).Locked)
+            if ((await RollupsDatabase.ApplyAsync(connection, 20, 100, TimeSpan.Zero, CancellationToken.None)).Locked)
             {
                 runs++;
             }
