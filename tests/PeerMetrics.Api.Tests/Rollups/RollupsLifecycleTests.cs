@@ -11,8 +11,12 @@ namespace PeerMetrics.Api.Tests.Rollups;
 
 /// <summary>Install over existing data, TRUNCATE and reload, uninstall, and a maintainer that dies mid-run.</summary>
 [Collection(InfrastructureCollection.Name)]
-public sealed class RollupsLifecycleTests(InfrastructureFixture infrastructure, ITestOutputHelper output)
+public sealed class RollupsLifecycleTests(InfrastructureFixture infrastructure, ITestOutputHelper output) : IDisposable
 {
+    // Each test opens several connections to its own database; close the idle ones so the shared cluster's
+    // connection limit is left to the other test classes.
+    public void Dispose() => NpgsqlConnection.ClearAllPools();
+
     private const string LastMigrationWithoutRollups = "20261127000004_ParticipantCountIndex";
 
     [Fact]
