@@ -71,7 +71,10 @@ public static class RollupsCommand
                     await RollupsDatabase.InstallAsync(connection, message => stderr.WriteLine($"rollups: {message}"), cancellationToken);
                     await stderr.WriteLineAsync("rollups: installed; backfilling");
                     var backfill = builder.Configuration.GetValue($"{RollupsOptions.SectionName}:{nameof(RollupsOptions.BackfillBatch)}", 2_000);
-                    await RollupsDatabase.CatchUpAsync(connection, backfill, message => stderr.WriteLine($"rollups: {message}"), cancellationToken);
+                    var resetDelay = builder.Configuration.GetValue($"{RollupsOptions.SectionName}:{nameof(RollupsOptions.ResetDelay)}",
+                        TimeSpan.FromSeconds(5));
+                    await RollupsDatabase.CatchUpAsync(connection, backfill, resetDelay, message => stderr.WriteLine($"rollups: {message}"),
+                        cancellationToken);
                     await WriteStatusAsync(connection, stdout, cancellationToken);
                     return ExitOk;
                 case "uninstall":

@@ -94,11 +94,11 @@ public static class RollupsDatabase
     /// run's commit fails its serialization check before doing anything: reported as not locked.
     /// </summary>
     public static async Task<RollupsRun> ApplyAsync(NpgsqlConnection connection, int maxEntries, int backfillBatch,
-        CancellationToken cancellationToken)
+        TimeSpan resetDelay, CancellationToken cancellationToken)
     {
         try
         {
-            return await ApplyOnceAsync(connection, maxEntries, backfillBatch, cancellationToken);
+            return await ApplyOnceAsync(connection, maxEntries, backfillBatch, resetDelay, cancellationToken);
         }
         catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.SerializationFailure)
         {
@@ -107,16 +107,17 @@ public static class RollupsDatabase
     }
 
     private static async Task<RollupsRun> ApplyOnceAsync(NpgsqlConnection connection, int maxEntries, int backfillBatch,
-        CancellationToken cancellationToken)
+        TimeSpan resetDelay, CancellationToken cancellationToken)
     {
         await using var transaction = await connection.BeginTransactionAsync(System.Data.IsolationLevel.RepeatableRead, cancellationToken);
         await using var command = new NpgsqlCommand(
-            $"SELECT locked, consumed, backfilled, phase FROM {RollupsSql.Schema}.apply(@max_entries, @batch)", connection, transaction)
+            $"SELECT locked, consumed, backfilled, phase FROM {RollupsSql.Schema}.apply(@max_entries, @batch, @reset_delay)", connection, transaction)
         {
             CommandTimeout = 0,
         };
         command.Parameters.AddWithValue("max_entries", maxEntries);
         command.Parameters.AddWithValue("batch", backfillBatch);
+        command.Parameters.AddWithValue("reset_delay", resetDelay);
         RollupsRun run;
         await using (var reader = await command.ExecuteReaderAsync(cancellationToken))
         {
@@ -127,13 +128,16 @@ public static class RollupsDatabase
         return run;
     }
 
-    /// <summary>Runs the maintainer until the backfill is done and the log is drained, reporting progress.</summary>
-    public static async Task CatchUpAsync(NpgsqlConnection connection, int backfillBatch, Action<string>? progress,
+    /// <summary>
+    /// Runs the maintainer until the backfill is done and the log is drained, reporting progress. A pending
+    /// reset is carried out after <paramref name="resetDelay"/> (zero when no Api serves from the rollups).
+    /// </summary>
+    public static async Task CatchUpAsync(NpgsqlConnection connection, int backfillBatch, TimeSpan resetDelay, Action<string>? progress,
         CancellationToken cancellationToken)
     {
         while (true)
         {
-            var run = await ApplyAsync(connection, 100_000, backfillBatch, cancellationToken);
+            var run = await ApplyAsync(connection, 100_000, backfillBatch, resetDelay, cancellationToken);
             var status = await StatusAsync(connection, cancellationToken)
                 ?? throw new InvalidOperationException("the rollups were uninstalled meanwhile");
             if (run.Backfilled > 0)
@@ -145,10 +149,10 @@ public static class RollupsDatabase
             {
                 return;
             }
-            if (!run.Locked)
+            if (!run.Locked || run is { Phase: "backfilling", Backfilled: 0 })
             {
-                // Another maintainer (a running Api) holds the lock: let it work.
-                await Task.Delay(TimeSpan.FromMilliseconds(500), cancellationToken);
+                // Another maintainer (a running Api) holds the lock, or a reset waits for its delay.
+                await Task.Delay(TimeSpan.FromMilliseconds(200), cancellationToken);
             }
         }
     }

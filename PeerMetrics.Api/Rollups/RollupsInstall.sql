@@ -24,7 +24,8 @@ CREATE TABLE IF NOT EXISTS peermetrics_rollups.state (
     backfill_total bigint NOT NULL DEFAULT 0,
     installed_at   timestamptz NOT NULL DEFAULT now(),
     ready_at       timestamptz,
-    applied_at     timestamptz
+    applied_at     timestamptz,
+    reset_at       timestamptz          -- a reset requested (TRUNCATE, trigger missing), not yet carried out
 );
 
 INSERT INTO peermetrics_rollups.state (version, phase, backfill_total)
@@ -574,7 +575,7 @@ BEGIN
              peermetrics_rollups.work_touched;
     UPDATE peermetrics_rollups.state
     SET phase = 'backfilling', backfill_app = NULL, backfill_at = NULL, backfill_id = NULL, backfill_done = 0,
-        backfill_total = (SELECT count(*) FROM conference), ready_at = NULL;
+        backfill_total = (SELECT count(*) FROM conference), ready_at = NULL, reset_at = NULL;
 END
 $$;
 
@@ -596,7 +597,12 @@ $$;
 -- Must run in a REPEATABLE READ transaction: the log rows it deletes are exactly those visible in its
 -- snapshot, and it recomputes from raw rows of that same snapshot; a change committed later keeps its log
 -- row for the next run. One maintainer at a time (transaction-scoped advisory lock).
-CREATE OR REPLACE FUNCTION peermetrics_rollups.apply(max_entries integer DEFAULT 100000, backfill_batch integer DEFAULT 2000)
+--
+-- A reset (after a TRUNCATE, or while a trigger is missing) is carried out reset_delay after it was requested:
+-- the request makes status() report not ready at once, and a reader trusts a status at most MaxLag old, so by
+-- the time the rollups are emptied and partly backfilled no reader serves them any more.
+CREATE OR REPLACE FUNCTION peermetrics_rollups.apply(max_entries integer DEFAULT 100000, backfill_batch integer DEFAULT 2000,
+                                                     reset_delay interval DEFAULT '5 seconds')
 RETURNS TABLE (locked boolean, consumed bigint, backfilled bigint, phase text)
 LANGUAGE plpgsql AS $$
 DECLARE
@@ -611,6 +617,7 @@ DECLARE
     batch_count integer;
     last_at timestamptz;
     last_id uuid;
+    broken boolean;
     st peermetrics_rollups.state;
 BEGIN
     IF current_setting('transaction_isolation') <> 'repeatable read' THEN
@@ -626,23 +633,23 @@ BEGIN
     PERFORM 1 FROM peermetrics_rollups.state FOR UPDATE;
 
     SELECT * INTO st FROM peermetrics_rollups.state;
-    IF NOT peermetrics_rollups.triggers_ok() THEN
-        -- Changes are going unlogged: forget everything (once) and backfill only after the triggers are back,
-        -- from a snapshot that then includes every unlogged change.
-        DELETE FROM peermetrics_rollups.change_log;
-        GET DIAGNOSTICS entries = ROW_COUNT;
-        IF st.phase = 'ready' OR st.backfill_app IS NOT NULL OR st.backfill_done > 0 THEN
-            PERFORM peermetrics_rollups.reset();
-        END IF;
-        UPDATE peermetrics_rollups.state s SET applied_at = now();
-        RETURN QUERY SELECT true, entries, 0::bigint, 'backfilling'::text;
-        RETURN;
+    broken := NOT peermetrics_rollups.triggers_ok();
+    IF st.reset_at IS NULL AND (broken OR EXISTS (SELECT 1 FROM peermetrics_rollups.change_log WHERE family = '*')) THEN
+        UPDATE peermetrics_rollups.state s SET phase = 'backfilling', reset_at = now(), ready_at = NULL;
+        st.reset_at := now();
     END IF;
 
-    IF EXISTS (SELECT 1 FROM peermetrics_rollups.change_log WHERE family = '*') THEN
-        -- A TRUNCATE (or a rebuild request): everything visible now is covered by the backfill that follows.
+    IF st.reset_at IS NOT NULL THEN
+        -- Everything visible now is covered by the backfill that follows the reset.
         DELETE FROM peermetrics_rollups.change_log;
         GET DIAGNOSTICS entries = ROW_COUNT;
+        -- With a trigger missing, changes go unlogged: the backfill starts only once they are all back, from
+        -- a snapshot that then holds every unlogged change.
+        IF broken OR now() - st.reset_at < reset_delay THEN
+            UPDATE peermetrics_rollups.state s SET applied_at = now();
+            RETURN QUERY SELECT true, entries, 0::bigint, 'backfilling'::text;
+            RETURN;
+        END IF;
         PERFORM peermetrics_rollups.reset();
     ELSE
         WITH consumed AS (

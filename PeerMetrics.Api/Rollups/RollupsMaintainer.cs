@@ -19,10 +19,17 @@ internal sealed class RollupsMaintainer(
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        string? connectionString;
+        string connectionString;
         using (var scope = scopes.CreateScope())
         {
-            connectionString = scope.ServiceProvider.GetRequiredService<PeerMetricsDbContext>().Database.GetConnectionString();
+            // Its own unpooled connection, held while it runs: it never competes with requests for the pool,
+            // and closes for good when the host stops.
+            connectionString = new NpgsqlConnectionStringBuilder(
+                scope.ServiceProvider.GetRequiredService<PeerMetricsDbContext>().Database.GetConnectionString())
+            {
+                Pooling = false,
+                CommandTimeout = 0,
+            }.ConnectionString;
         }
         var failing = false;
         while (!stoppingToken.IsCancellationRequested)
@@ -38,7 +45,8 @@ internal sealed class RollupsMaintainer(
                     busy = false;
                     if (settings.Maintain && await RollupsDatabase.IsInstalledAsync(connection, stoppingToken))
                     {
-                        var run = await RollupsDatabase.ApplyAsync(connection, settings.MaxEntriesPerRun, settings.BackfillBatch, stoppingToken);
+                        var run = await RollupsDatabase.ApplyAsync(connection, settings.MaxEntriesPerRun, settings.BackfillBatch,
+                            settings.ResetDelay, stoppingToken);
                         monitor.Record(run);
                         busy = run.Locked && (run.Consumed > 0 || run.Backfilled > 0);
                     }

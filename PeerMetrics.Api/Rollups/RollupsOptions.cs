@@ -36,6 +36,12 @@ public sealed class RollupsOptions
     /// <summary>The rollups serve only while the oldest unapplied change is younger than this.</summary>
     public TimeSpan MaxLag { get; set; } = TimeSpan.FromSeconds(1);
 
+    /// <summary>
+    /// How long after a reset is requested (TRUNCATE, a trigger missing) the rollups are emptied and rebuilt:
+    /// longer than <see cref="MaxLag"/>, so no replica still serves them by then.
+    /// </summary>
+    public TimeSpan ResetDelay { get; set; } = TimeSpan.FromSeconds(5);
+
     /// <summary>Change-log rows consumed by one maintainer run.</summary>
     public int MaxEntriesPerRun { get; set; } = 100_000;
 

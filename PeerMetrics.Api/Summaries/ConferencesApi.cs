@@ -55,8 +55,12 @@ public static class ConferencesApi
                sum(r.ongoing)::bigint AS "Ongoing",
                sum(r.total)::bigint   AS "Total"
         FROM peermetrics_rollups.window_parts(@from, @until) w
-        JOIN peermetrics_rollups.conference_status r
-          ON r.app_id = @app AND r.level = w.lvl AND r.bucket >= w.lo AND r.bucket < w.hi
+        CROSS JOIN LATERAL (
+            -- OFFSET 0: one index range scan per part, whatever the planner guesses about the ranges.
+            SELECT * FROM peermetrics_rollups.conference_status b
+            WHERE b.app_id = @app AND b.level = w.lvl AND b.bucket >= w.lo AND b.bucket < w.hi
+            OFFSET 0
+        ) r
         GROUP BY (r.bucket AT TIME ZONE 'UTC')::date
         ORDER BY (r.bucket AT TIME ZONE 'UTC')::date
         """;
@@ -74,8 +78,12 @@ public static class ConferencesApi
     private const string DurationsRollupSql = """
         SELECT width_bucket(r.duration_from, @lower_bounds) AS "Bucket", sum(r.conferences)::bigint AS "Count"
         FROM peermetrics_rollups.window_parts(@from, @until) w
-        JOIN peermetrics_rollups.conference_duration r
-          ON r.app_id = @app AND r.level = w.lvl AND r.bucket >= w.lo AND r.bucket < w.hi
+        CROSS JOIN LATERAL (
+            -- OFFSET 0: one index range scan per part, whatever the planner guesses about the ranges.
+            SELECT * FROM peermetrics_rollups.conference_duration b
+            WHERE b.app_id = @app AND b.level = w.lvl AND b.bucket >= w.lo AND b.bucket < w.hi
+            OFFSET 0
+        ) r
         GROUP BY 1
         ORDER BY 1
         """;
@@ -111,8 +119,12 @@ public static class ConferencesApi
     private const string ParticipantCountsRollupSql = """
         SELECT r.participants AS "Participants", sum(r.conferences)::bigint AS "Conferences"
         FROM peermetrics_rollups.window_parts(@from, @until) w
-        JOIN peermetrics_rollups.conference_participants r
-          ON r.app_id = @app AND r.level = w.lvl AND r.bucket >= w.lo AND r.bucket < w.hi
+        CROSS JOIN LATERAL (
+            -- OFFSET 0: one index range scan per part, whatever the planner guesses about the ranges.
+            SELECT * FROM peermetrics_rollups.conference_participants b
+            WHERE b.app_id = @app AND b.level = w.lvl AND b.bucket >= w.lo AND b.bucket < w.hi
+            OFFSET 0
+        ) r
         GROUP BY 1
         ORDER BY 1
         """;

@@ -43,8 +43,12 @@ public static class ConnectionsApi
         SELECT coalesce(sum(r.direct), 0)::int AS direct,
                coalesce(sum(r.relayed), 0)::int AS relayed
         FROM peermetrics_rollups.window_parts(@from, @until) w
-        JOIN peermetrics_rollups.connection_type r
-          ON r.app_id = @app AND r.level = w.lvl AND r.bucket >= w.lo AND r.bucket < w.hi
+        CROSS JOIN LATERAL (
+            -- OFFSET 0: one index range scan per part, whatever the planner guesses about the ranges.
+            SELECT * FROM peermetrics_rollups.connection_type b
+            WHERE b.app_id = @app AND b.level = w.lvl AND b.bucket >= w.lo AND b.bucket < w.hi
+            OFFSET 0
+        ) r
         """;
 
     private sealed record TypeCounts([property: Column("direct")] int Direct, [property: Column("relayed")] int Relayed);
@@ -109,8 +113,12 @@ public static class ConnectionsApi
         WITH parts AS MATERIALIZED (
             SELECT r.setup_bucket, r.connections, r.conference_ids
             FROM peermetrics_rollups.window_parts(@from, @until) w
-            JOIN peermetrics_rollups.connection_setup r
-              ON r.app_id = @app AND r.level = w.lvl AND r.bucket >= w.lo AND r.bucket < w.hi
+            CROSS JOIN LATERAL (
+                -- OFFSET 0: one index range scan per part, whatever the planner guesses about the ranges.
+                SELECT * FROM peermetrics_rollups.connection_setup b
+                WHERE b.app_id = @app AND b.level = w.lvl AND b.bucket >= w.lo AND b.bucket < w.hi
+                OFFSET 0
+            ) r
         ), counts AS (
             SELECT setup_bucket, sum(connections)::int AS count FROM parts GROUP BY setup_bucket
         ), ids AS (

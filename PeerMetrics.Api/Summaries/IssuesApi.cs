@@ -29,8 +29,12 @@ public static class IssuesApi
     private const string ByCodeRollupSql = """
         SELECT r.code AS "Code", sum(r.issues)::bigint AS "Count"
         FROM peermetrics_rollups.window_parts(@from, @until) w
-        JOIN peermetrics_rollups.issue_code r
-          ON r.app_id = @app AND r.level = w.lvl AND r.bucket >= w.lo AND r.bucket < w.hi
+        CROSS JOIN LATERAL (
+            -- OFFSET 0: one index range scan per part, whatever the planner guesses about the ranges.
+            SELECT * FROM peermetrics_rollups.issue_code b
+            WHERE b.app_id = @app AND b.level = w.lvl AND b.bucket >= w.lo AND b.bucket < w.hi
+            OFFSET 0
+        ) r
         GROUP BY r.code
         ORDER BY sum(r.issues) DESC, r.code COLLATE "C"
         """;
@@ -67,8 +71,12 @@ public static class IssuesApi
                          FILTER (WHERE r.first_message IS NOT NULL))[1], '') AS "Message",
                sum(r.issues)::bigint AS "Count"
         FROM peermetrics_rollups.window_parts(@from, @until) w
-        JOIN peermetrics_rollups.issue_gum r
-          ON r.app_id = @app AND r.level = w.lvl AND r.bucket >= w.lo AND r.bucket < w.hi
+        CROSS JOIN LATERAL (
+            -- OFFSET 0: one index range scan per part, whatever the planner guesses about the ranges.
+            SELECT * FROM peermetrics_rollups.issue_gum b
+            WHERE b.app_id = @app AND b.level = w.lvl AND b.bucket >= w.lo AND b.bucket < w.hi
+            OFFSET 0
+        ) r
         GROUP BY r.name
         ORDER BY sum(r.issues) DESC, r.name COLLATE "C"
         """;

@@ -80,8 +80,12 @@ public static class SessionsApi
                (array_agg(r.latitude ORDER BY r.first_at, r.first_id))[1] AS latitude,
                (array_agg(r.longitude ORDER BY r.first_at, r.first_id))[1] AS longitude
         FROM peermetrics_rollups.window_parts(@from, @until) w
-        JOIN peermetrics_rollups.session_list r
-          ON r.app_id = @app AND r.level = w.lvl AND r.bucket >= w.lo AND r.bucket < w.hi
+        CROSS JOIN LATERAL (
+            -- OFFSET 0: one index range scan per part, whatever the planner guesses about the ranges.
+            SELECT * FROM peermetrics_rollups.session_list b
+            WHERE b.app_id = @app AND b.level = w.lvl AND b.bucket >= w.lo AND b.bucket < w.hi
+            OFFSET 0
+        ) r
         GROUP BY r.kind, r.name
         ORDER BY r.kind, sum(r.sessions) DESC, r.name COLLATE "C"
         """;

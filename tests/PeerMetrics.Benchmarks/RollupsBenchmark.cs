@@ -34,7 +34,7 @@ internal static class RollupsBenchmark
         await using var connection = new NpgsqlConnection(new NpgsqlConnectionStringBuilder(connectionString) { CommandTimeout = 0 }.ConnectionString);
         await connection.OpenAsync();
         clock.Restart();
-        await RollupsDatabase.CatchUpAsync(connection, 2_000, null, CancellationToken.None);
+        await RollupsDatabase.CatchUpAsync(connection, 2_000, TimeSpan.Zero, null, CancellationToken.None);
         Console.WriteLine($"Backfilled the rollups in {clock.Elapsed.TotalSeconds:F1} s");
         await ExecuteAsync(connection, "ANALYZE");
 
@@ -88,7 +88,7 @@ internal static class RollupsBenchmark
                 if (installed)
                 {
                     // The maintainer is not running here: empty the log between measurements.
-                    await RollupsDatabase.CatchUpAsync(connection, 2_000, null, CancellationToken.None);
+                    await RollupsDatabase.CatchUpAsync(connection, 2_000, TimeSpan.Zero, null, CancellationToken.None);
                 }
             }
         }

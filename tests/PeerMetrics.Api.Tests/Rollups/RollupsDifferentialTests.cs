@@ -11,8 +11,12 @@ namespace PeerMetrics.Api.Tests.Rollups;
 /// Set ROLLUPS_TEST_SEED to replay a failure (the seed is in every failure message).
 /// </summary>
 [Collection(InfrastructureCollection.Name)]
-public sealed class RollupsDifferentialTests(InfrastructureFixture infrastructure, ITestOutputHelper output)
+public sealed class RollupsDifferentialTests(InfrastructureFixture infrastructure, ITestOutputHelper output) : IDisposable
 {
+    // Each test opens several connections to its own database; close the idle ones so the shared cluster's
+    // connection limit is left to the other test classes.
+    public void Dispose() => NpgsqlConnection.ClearAllPools();
+
     private const int Rounds = 8;
     private const int Writers = 4;
     private const int OperationsPerWriter = 60;
@@ -91,7 +95,7 @@ public sealed class RollupsDifferentialTests(InfrastructureFixture infrastructur
         var runs = 0;
         while (!stop.IsCancellationRequested)
         {
-            if ((await RollupsDatabase.ApplyAsync(connection, 20, 100, CancellationToken.None)).Locked)
+            if ((await RollupsDatabase.ApplyAsync(connection, 20, 100, TimeSpan.Zero, CancellationToken.None)).Locked)
             {
                 runs++;
             }

@@ -10,8 +10,12 @@ namespace PeerMetrics.Api.Tests.Rollups;
 
 /// <summary>Install over existing data, TRUNCATE and reload, uninstall, and a maintainer that dies mid-run.</summary>
 [Collection(InfrastructureCollection.Name)]
-public sealed class RollupsLifecycleTests(InfrastructureFixture infrastructure, ITestOutputHelper output)
+public sealed class RollupsLifecycleTests(InfrastructureFixture infrastructure, ITestOutputHelper output) : IDisposable
 {
+    // Each test opens several connections to its own database; close the idle ones so the shared cluster's
+    // connection limit is left to the other test classes.
+    public void Dispose() => NpgsqlConnection.ClearAllPools();
+
     private const string LastMigrationWithoutRollups = "20261127000004_ParticipantCountIndex";
 
     [Fact]
@@ -29,7 +33,7 @@ public sealed class RollupsLifecycleTests(InfrastructureFixture infrastructure, 
         var pending = await RollupsDatabase.StatusAsync(connection, CancellationToken.None);
         Assert.False(pending!.Ready, "a pending TRUNCATE must make the rollups not ready");
 
-        var run = await RollupsDatabase.ApplyAsync(connection, 100_000, 50, CancellationToken.None);
+        var run = await RollupsDatabase.ApplyAsync(connection, 100_000, 50, TimeSpan.Zero, CancellationToken.None);
         Assert.Equal("backfilling", run.Phase);
         Assert.False((await RollupsDatabase.StatusAsync(connection, CancellationToken.None))!.Ready);
 
@@ -62,7 +66,7 @@ public sealed class RollupsLifecycleTests(InfrastructureFixture infrastructure, 
         // A few batches, then an interruption: a re-run of the install keeps the cursor.
         for (var i = 0; i < 3; i++)
         {
-            await RollupsDatabase.ApplyAsync(connection, 100_000, 100, CancellationToken.None);
+            await RollupsDatabase.ApplyAsync(connection, 100_000, 100, TimeSpan.Zero, CancellationToken.None);
         }
         var interrupted = await RollupsDatabase.StatusAsync(connection, CancellationToken.None);
         Assert.Equal(300, interrupted!.BackfillDone);
@@ -71,7 +75,7 @@ public sealed class RollupsLifecycleTests(InfrastructureFixture infrastructure, 
         Assert.Equal(300, (await RollupsDatabase.StatusAsync(connection, CancellationToken.None))!.BackfillDone);
 
         var batches = 0;
-        while ((await RollupsDatabase.ApplyAsync(connection, 100_000, 100, CancellationToken.None)).Phase == "backfilling")
+        while ((await RollupsDatabase.ApplyAsync(connection, 100_000, 100, TimeSpan.Zero, CancellationToken.None)).Phase == "backfilling")
         {
             batches++;
         }
@@ -155,7 +159,7 @@ public sealed class RollupsLifecycleTests(InfrastructureFixture infrastructure, 
             await using var apply = new NpgsqlCommand("SELECT consumed FROM peermetrics_rollups.apply()", connection, transaction);
             Assert.Equal(backlog, (long)(await apply.ExecuteScalarAsync())!);
             await using var other = await TestDatabase.OpenAsync(connectionString);
-            var second = await RollupsDatabase.ApplyAsync(other, 100_000, 100, CancellationToken.None);
+            var second = await RollupsDatabase.ApplyAsync(other, 100_000, 100, TimeSpan.Zero, CancellationToken.None);
             Assert.False(second.Locked);
             Assert.Equal(0, second.Consumed);
             await transaction.RollbackAsync();
@@ -167,11 +171,11 @@ public sealed class RollupsLifecycleTests(InfrastructureFixture infrastructure, 
         {
             await mark.ExecuteNonQueryAsync();
         }
-        await RollupsDatabase.ApplyAsync(connection, 100_000, 1, CancellationToken.None);
+        await RollupsDatabase.ApplyAsync(connection, 100_000, 1, TimeSpan.Zero, CancellationToken.None);
         await using (var victim = await TestDatabase.OpenAsync(connectionString))
         {
             var pid = victim.ProcessID;
-            var run = RollupsDatabase.ApplyAsync(victim, 100_000, 1_000_000, CancellationToken.None);
+            var run = RollupsDatabase.ApplyAsync(victim, 100_000, 1_000_000, TimeSpan.Zero, CancellationToken.None);
             await Task.Delay(150);
             await using (var kill = new NpgsqlCommand($"SELECT pg_terminate_backend({pid})", connection))
             {
@@ -215,7 +219,7 @@ public sealed class RollupsLifecycleTests(InfrastructureFixture infrastructure, 
             }
             if (i % 20 == 0)
             {
-                Assert.Equal("backfilling", (await RollupsDatabase.ApplyAsync(connection, 100_000, 100, CancellationToken.None)).Phase);
+                Assert.Equal("backfilling", (await RollupsDatabase.ApplyAsync(connection, 100_000, 100, TimeSpan.Zero, CancellationToken.None)).Phase);
             }
         }
         await using (var enable = new NpgsqlCommand("ALTER TABLE app_session ENABLE TRIGGER peermetrics_rollups_update", connection))

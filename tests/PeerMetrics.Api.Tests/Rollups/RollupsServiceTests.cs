@@ -11,8 +11,12 @@ namespace PeerMetrics.Api.Tests.Rollups;
 
 /// <summary>The rollups inside the running Api: options, the maintainer, "can serve", health and the queries' pairing.</summary>
 [Collection(InfrastructureCollection.Name)]
-public sealed partial class RollupsServiceTests(InfrastructureFixture infrastructure)
+public sealed partial class RollupsServiceTests(InfrastructureFixture infrastructure) : IDisposable
 {
+    // Each test opens several connections to its own database; close the idle ones so the shared cluster's
+    // connection limit is left to the other test classes.
+    public void Dispose() => NpgsqlConnection.ClearAllPools();
+
     [Fact]
     public void Every_summary_pairs_its_raw_sql_with_a_rollup_sql_that_ef_can_run()
     {

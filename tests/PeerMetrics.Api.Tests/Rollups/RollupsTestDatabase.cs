@@ -14,7 +14,7 @@ internal static class RollupsTestDatabase
     {
         for (var i = 0; i < 10_000; i++)
         {
-            var run = await RollupsDatabase.ApplyAsync(connection, 100_000, backfillBatch, CancellationToken.None);
+            var run = await RollupsDatabase.ApplyAsync(connection, 100_000, backfillBatch, TimeSpan.Zero, CancellationToken.None);
             var status = await RollupsDatabase.StatusAsync(connection, CancellationToken.None);
             if (run.Locked && status is { Ready: true, Backlog: 0 })
             {
