@@ -4,9 +4,9 @@ using Microsoft.Extensions.Options;
 namespace PeerMetrics.Api.Rollups;
 
 /// <summary>
-/// The rollups' entry in <c>/health</c>: Healthy when they can serve (or are not used), Degraded while they
-/// are backfilling, behind or unreadable (summaries are then computed from raw rows: slower, still exact).
-/// Lag, backlog and phase are in the entry's data.
+/// The rollups' entry in <c>/health</c>, with mode, phase, lag, backlog and backfill progress in its data. While
+/// they are backfilling or behind, summaries are computed from raw rows (slower, still exact): that is healthy.
+/// Degraded only when they are to be used but not installed, which needs an operator (<c>rollups install</c>).
 /// </summary>
 internal sealed class RollupsHealthCheck(RollupsMonitor monitor, IOptions<RollupsOptions> options) : IHealthCheck
 {
@@ -26,12 +26,9 @@ internal sealed class RollupsHealthCheck(RollupsMonitor monitor, IOptions<Rollup
             data["backfill_done"] = status.BackfillDone;
             data["backfill_total"] = status.BackfillTotal;
         }
-        if (options.Value.EffectiveMode == RollupsMode.Off && status is null)
-        {
-            return Task.FromResult(HealthCheckResult.Healthy("rollups not used", data));
-        }
-        return Task.FromResult(monitor.CanServe()
-            ? HealthCheckResult.Healthy(monitor.Describe(), data)
-            : HealthCheckResult.Degraded(monitor.Describe(), data: data));
+        var mode = options.Value.EffectiveMode;
+        return Task.FromResult(monitor.Observed && status is null && mode != RollupsMode.Off
+            ? HealthCheckResult.Degraded($"Rollups:Mode is {data["mode"]} but the rollups are not installed: run `rollups install`", data: data)
+            : HealthCheckResult.Healthy(mode == RollupsMode.Off ? "rollups not used" : monitor.Describe(), data));
     }
 }

@@ -40,6 +40,9 @@ public sealed class RollupsMonitor
 
     private sealed record Observation(RollupsStatus? Status, long ReadAt);
 
+    /// <summary>Whether the status has been read at least once.</summary>
+    public bool Observed => _last is not null;
+
     /// <summary>The status as last read (null before the first read or when not installed).</summary>
     public RollupsStatus? Status => _last?.Status;
 

@@ -6,14 +6,19 @@ namespace PeerMetrics.Api.Tests;
 public sealed class HealthTests(InfrastructureFixture infrastructure)
 {
     [Fact]
-    public async Task Health_is_ok_after_migrating_an_empty_database()
+    public async Task Health_is_ok_after_migrating_an_empty_database_and_reports_the_rollups()
     {
         await using var api = await TestApi.StartAsync(infrastructure.Postgres, infrastructure.Redis);
         using var client = api.Factory.CreateClient();
 
-        var response = await client.GetAsync("/health");
+        var (code, status, report) = await Responses.HealthAsync(client);
 
-        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
-        Assert.Equal("Healthy", await response.Content.ReadAsStringAsync());
+        Assert.Equal((HttpStatusCode.OK, "Healthy"), (code, status));
+        Assert.Equal("Healthy", report["checks"]!["self"]!["status"]!.GetValue<string>());
+        var rollups = report["checks"]!["rollups"]!;
+        Assert.Equal("Healthy", rollups["status"]!.GetValue<string>());
+        Assert.Equal("on", rollups["data"]!["mode"]!.GetValue<string>());
+        Assert.NotNull(rollups["data"]!["backlog"]);
+        Assert.NotNull(rollups["data"]!["lag_seconds"]);
     }
 }

@@ -30,11 +30,10 @@ public sealed partial class ApplicationStartTests(AppHostFixture app, ITestOutpu
     {
         using var client = app.App.CreateHttpClient(AppHostFixture.Api);
 
-        var response = await client.GetAsync("/health");
+        var (code, status, _) = await Responses.HealthAsync(client);
         output.WriteLine($"The application was healthy {app.StartDuration.TotalSeconds:F1} s after the start");
 
-        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
-        Assert.Equal("Healthy", await response.Content.ReadAsStringAsync());
+        Assert.Equal((HttpStatusCode.OK, "Healthy"), (code, status));
     }
 
     [Fact]

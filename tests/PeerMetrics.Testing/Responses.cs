@@ -34,6 +34,14 @@ public static class Responses
         Assert.Equal((int)status, problem["status"]!.GetValue<int>());
     }
 
+    /// <summary><c>/health</c>: its status code and the overall status of its JSON report.</summary>
+    public static async Task<(HttpStatusCode Code, string Status, JsonNode Report)> HealthAsync(HttpClient client)
+    {
+        using var response = await client.GetAsync("/health");
+        var report = JsonNode.Parse(await response.Content.ReadAsStringAsync())!;
+        return (response.StatusCode, report["status"]!.GetValue<string>(), report);
+    }
+
     /// <summary>Polls <paramref name="condition"/> until it holds, failing after <paramref name="timeout"/> (15 s by default).</summary>
     public static async Task EventuallyAsync(Func<Task<bool>> condition, TimeSpan? timeout = null)
     {

@@ -21,7 +21,9 @@ public sealed class CleanStartTests(RestartFixture app, ITestOutputHelper output
         var record = Record(start);
         output.WriteLine($"{start}: {record.Api.Count} api lines, {record.Prewarmer.Count} prewarmer lines");
 
-        Assert.Empty(ResourceLogs.WarningsOrAbove(record.Api).Concat(ResourceLogs.WarningsOrAbove(record.Prewarmer)));
+        var warnings = ResourceLogs.WarningsOrAbove(record.Api).Concat(ResourceLogs.WarningsOrAbove(record.Prewarmer)).ToList();
+        warnings.ForEach(output.WriteLine);
+        Assert.Empty(warnings);
     }
 
     [Theory]
