@@ -3,8 +3,8 @@ using System.Text.Json.Nodes;
 using Npgsql;
 using NpgsqlTypes;
 using PeerMetrics.Api.Rollups;
-using PeerMetrics.Testing;
 using PeerMetrics.Api.Summaries;
+using PeerMetrics.Testing;
 
 namespace PeerMetrics.Benchmarks;
 
