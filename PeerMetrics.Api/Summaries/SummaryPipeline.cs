@@ -86,12 +86,13 @@ public sealed partial class SummaryPipeline(
     {
         using var slot = refresh ? null : await limiter.AcquireAsync(query.OrganizationId, token);
         var mode = rollupsOptions.Value.EffectiveMode;
-        var source = mode == RollupsMode.On && rollups.CanServe() ? SummarySource.Rollups : SummarySource.Raw;
+        var rollupsCanServe = mode != RollupsMode.Off && rollups.CanServe();
+        var source = mode == RollupsMode.On && rollupsCanServe ? SummarySource.Rollups : SummarySource.Raw;
         var started = time.GetTimestamp();
         var body = await summary.ComputeJsonAsync(query, source, database, json.Value.SerializerOptions, token);
         var elapsed = time.GetElapsedTime(started);
 
-        if (mode == RollupsMode.Shadow && rollups.CanServe())
+        if (mode == RollupsMode.Shadow && rollupsCanServe)
         {
             shadow.Compare(summary, query, body,
                 await summary.ComputeJsonAsync(query, SummarySource.Rollups, database, json.Value.SerializerOptions, token));

@@ -30,6 +30,14 @@ public static class TestDatabase
         return connection;
     }
 
+    /// <summary>Runs one statement on a connection of its own; returns the rows it affected.</summary>
+    public static async Task<int> ExecuteAsync(string connectionString, string sql)
+    {
+        await using var connection = await OpenAsync(connectionString);
+        await using var command = new NpgsqlCommand(sql, connection);
+        return await command.ExecuteNonQueryAsync();
+    }
+
     public static async Task<T> ScalarAsync<T>(NpgsqlConnection connection, string sql)
     {
         await using var command = new NpgsqlCommand(sql, connection);

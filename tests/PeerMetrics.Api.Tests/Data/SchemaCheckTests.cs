@@ -1,7 +1,6 @@
 using System.Diagnostics;
 using System.Net;
 using Microsoft.Extensions.Logging;
-using Npgsql;
 using PeerMetrics.Api.Data;
 using PeerMetrics.Api.Tests.Caching;
 using PeerMetrics.Api.Summaries;
@@ -145,12 +144,7 @@ public sealed class SchemaCheckTests(InfrastructureFixture infrastructure)
         return database;
     }
 
-    private static async Task ExecuteAsync(string database, string sql)
-    {
-        await using var connection = await TestDatabase.OpenAsync(database);
-        await using var command = new NpgsqlCommand(sql, connection);
-        await command.ExecuteNonQueryAsync();
-    }
+    private static Task ExecuteAsync(string database, string sql) => TestDatabase.ExecuteAsync(database, sql);
 
     private static async Task<T> ScalarAsync<T>(string database, string sql)
     {

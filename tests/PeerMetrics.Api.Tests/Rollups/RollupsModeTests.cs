@@ -84,10 +84,6 @@ public sealed class RollupsModeTests(InfrastructureFixture infrastructure)
     private static Task CorruptAsync(TestApi api, Guid app) =>
         ExecuteAsync(api.ConnectionString, $"UPDATE peermetrics_rollups.issue_code SET issues = issues + 100 WHERE app_id = '{app}' AND level = 2");
 
-    private static async Task ExecuteAsync(string connectionString, string sql)
-    {
-        await using var connection = await TestDatabase.OpenAsync(connectionString);
-        await using var command = new Npgsql.NpgsqlCommand(sql, connection);
-        Assert.True(await command.ExecuteNonQueryAsync() > 0, sql);
-    }
+    private static async Task ExecuteAsync(string connectionString, string sql) =>
+        Assert.True(await TestDatabase.ExecuteAsync(connectionString, sql) > 0, sql);
 }

@@ -80,10 +80,5 @@ public sealed class DatabaseFailureTests(InfrastructureFixture infrastructure)
         Assert.DoesNotContain("code_renamed", problem.ToJsonString());
     }
 
-    private static async Task AlterAsync(TestApi api, string sql)
-    {
-        await using var connection = await TestDatabase.OpenAsync(api.ConnectionString);
-        await using var command = new Npgsql.NpgsqlCommand(sql, connection);
-        await command.ExecuteNonQueryAsync();
-    }
+    private static Task AlterAsync(TestApi api, string sql) => TestDatabase.ExecuteAsync(api.ConnectionString, sql);
 }
