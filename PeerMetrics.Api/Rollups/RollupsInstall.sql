@@ -1,7 +1,8 @@
 -- Write-time rollups of the eight summaries (docs/rollups.md). Re-runnable: every object is created only if
 -- missing or replaced in place, and the state row (with its backfill cursor) survives a re-run.
 -- The INSTANT and COORDINATE placeholders (slash-star-at comments) are replaced by the installer with the
--- very SQL expressions the raw summaries use, so both parse text times and coordinates identically.
+-- very SQL expressions the raw summaries use, so both parse text times and coordinates identically; VERSION
+-- by RollupsSql.Version.
 
 -- All six tables at once, in one fixed order, before anything else: the install then never waits for a lock
 -- while holding another, so it cannot deadlock with a writer (the installer sets a short lock_timeout and
@@ -25,11 +26,14 @@ CREATE TABLE IF NOT EXISTS peermetrics_rollups.state (
     installed_at   timestamptz NOT NULL DEFAULT now(),
     ready_at       timestamptz,
     applied_at     timestamptz,
+    -- The start of the last run that left nothing visible to it unapplied: the rollups then hold every change
+    -- committed before this instant (a run's snapshot is taken after its transaction starts).
+    current_through timestamptz,
     reset_at       timestamptz          -- a reset requested (TRUNCATE, trigger missing), not yet carried out
 );
 
 INSERT INTO peermetrics_rollups.state (version, phase, backfill_total)
-SELECT 1, 'backfilling', (SELECT count(*) FROM conference)
+SELECT /*@VERSION()*/, 'backfilling', (SELECT count(*) FROM conference)
 ON CONFLICT (singleton) DO NOTHING;
 
 -- The change log. Writers' triggers only append here (no index, no unique key: nothing to contend on).
@@ -40,6 +44,51 @@ CREATE TABLE IF NOT EXISTS peermetrics_rollups.change_log (
     id        uuid,
     logged_at timestamptz NOT NULL DEFAULT statement_timestamp()
 );
+
+-- The triggers, defined once: the installer creates them from this table, triggers_ok() checks them against
+-- it, and the uninstaller drops what it lists. key: the logged column ('id' or 'conference_id'); families:
+-- what the change can alter; watched: for an UPDATE, the columns whose change fires it.
+CREATE TABLE IF NOT EXISTS peermetrics_rollups.watched (
+    tbl      text NOT NULL,
+    name     text NOT NULL,
+    event    text NOT NULL CHECK (event IN ('INSERT', 'UPDATE', 'DELETE', 'TRUNCATE')),
+    key      text CHECK (key IN ('id', 'conference_id')),
+    families text NOT NULL,
+    watched  text[],
+    PRIMARY KEY (tbl, name)
+);
+DELETE FROM peermetrics_rollups.watched;
+INSERT INTO peermetrics_rollups.watched (tbl, name, event, key, families, watched) VALUES
+    -- A conference's own facts (C); the cells of its rows carry its app, so moving or deleting it touches all.
+    ('conference', 'peermetrics_rollups_insert', 'INSERT', 'id', 'C', NULL),
+    ('conference', 'peermetrics_rollups_update', 'UPDATE', 'id', 'C', '{id,app_id,created_at,is_active,ongoing,duration}'),
+    ('conference', 'peermetrics_rollups_move', 'UPDATE', 'id', 'INS', '{id,app_id}'),
+    ('conference', 'peermetrics_rollups_delete', 'DELETE', 'id', 'CINS', NULL),
+    -- An issue counts in the issue summaries (I) and, by its type, in its conference's status (C).
+    ('app_issue', 'peermetrics_rollups_insert', 'INSERT', 'conference_id', 'IC', NULL),
+    ('app_issue', 'peermetrics_rollups_update', 'UPDATE', 'conference_id', 'IC', '{id,conference_id,is_active,created_at,type,code,data}'),
+    ('app_issue', 'peermetrics_rollups_delete', 'DELETE', 'conference_id', 'IC', NULL),
+    ('app_connection', 'peermetrics_rollups_insert', 'INSERT', 'conference_id', 'N', NULL),
+    ('app_connection', 'peermetrics_rollups_update', 'UPDATE', 'conference_id', 'N', '{id,conference_id,is_active,created_at,type,connection_info}'),
+    ('app_connection', 'peermetrics_rollups_delete', 'DELETE', 'conference_id', 'N', NULL),
+    -- A session counts in the session lists (S) and proves its participant present in its conference (C).
+    ('app_session', 'peermetrics_rollups_insert', 'INSERT', 'conference_id', 'SC', NULL),
+    ('app_session', 'peermetrics_rollups_update', 'UPDATE', 'conference_id', 'SC', '{id,conference_id,participant_id,is_active,created_at,platform,geo_ip}'),
+    ('app_session', 'peermetrics_rollups_delete', 'DELETE', 'conference_id', 'SC', NULL),
+    ('participant_conferences', 'peermetrics_rollups_insert', 'INSERT', 'conference_id', 'C', NULL),
+    ('participant_conferences', 'peermetrics_rollups_update', 'UPDATE', 'conference_id', 'C', '{conference_id,participant_id}'),
+    ('participant_conferences', 'peermetrics_rollups_delete', 'DELETE', 'conference_id', 'C', NULL),
+    -- A participant's flags count in every conference it is linked to (P: resolved by the maintainer).
+    ('participant', 'peermetrics_rollups_insert', 'INSERT', 'id', 'P', NULL),
+    ('participant', 'peermetrics_rollups_update', 'UPDATE', 'id', 'P', '{id,is_active,is_sfu}'),
+    ('participant', 'peermetrics_rollups_delete', 'DELETE', 'id', 'P', NULL),
+    -- Any TRUNCATE: rebuild everything.
+    ('conference', 'peermetrics_rollups_truncate', 'TRUNCATE', NULL, '*', NULL),
+    ('app_issue', 'peermetrics_rollups_truncate', 'TRUNCATE', NULL, '*', NULL),
+    ('app_connection', 'peermetrics_rollups_truncate', 'TRUNCATE', NULL, '*', NULL),
+    ('app_session', 'peermetrics_rollups_truncate', 'TRUNCATE', NULL, '*', NULL),
+    ('participant_conferences', 'peermetrics_rollups_truncate', 'TRUNCATE', NULL, '*', NULL),
+    ('participant', 'peermetrics_rollups_truncate', 'TRUNCATE', NULL, '*', NULL);
 
 -- The maintainer's scratch list of the (family, app, minute) buckets a run touched. Only the maintainer
 -- (one at a time) writes it, and it empties it before committing.
@@ -579,17 +628,17 @@ BEGIN
 END
 $$;
 
--- True when all 24 triggers exist and fire in ordinary sessions. A missing or disabled one means changes may
--- go unlogged: the rollups are then reset and stay not ready until they are back, then backfilled again.
+-- True when every trigger in peermetrics_rollups.watched exists and fires in ordinary sessions. A missing or
+-- disabled one means changes may go unlogged: the rollups are then reset and stay not ready until it is back,
+-- then backfilled again.
 CREATE OR REPLACE FUNCTION peermetrics_rollups.triggers_ok() RETURNS boolean
 LANGUAGE sql STABLE AS $$
-    SELECT count(*) = 24
-    FROM pg_trigger t
-    WHERE t.tgrelid IN ('public.conference'::regclass, 'public.app_issue'::regclass, 'public.app_connection'::regclass,
-                        'public.app_session'::regclass, 'public.participant_conferences'::regclass, 'public.participant'::regclass)
-      AND t.tgname IN ('peermetrics_rollups_insert', 'peermetrics_rollups_update', 'peermetrics_rollups_delete',
-                       'peermetrics_rollups_truncate')
-      AND t.tgenabled IN ('O', 'A')
+    SELECT NOT EXISTS (
+        SELECT 1
+        FROM peermetrics_rollups.watched w
+        WHERE NOT EXISTS (SELECT 1 FROM pg_trigger t
+                          WHERE t.tgrelid = to_regclass(format('public.%I', w.tbl)) AND t.tgname = w.name
+                            AND t.tgenabled IN ('O', 'A')))
 $$;
 
 -- ---------------------------------------------------------------------------------------------------------
@@ -723,7 +772,9 @@ BEGIN
             ready_at = CASE WHEN st.backfill_app IS NULL THEN now() END;
     END IF;
 
-    UPDATE peermetrics_rollups.state s SET applied_at = now();
+    UPDATE peermetrics_rollups.state s
+    SET applied_at = now(),
+        current_through = CASE WHEN entries < max_entries THEN transaction_timestamp() ELSE s.current_through END;
     RETURN QUERY SELECT true, entries, done, (SELECT s.phase FROM peermetrics_rollups.state s);
 END
 $$;
@@ -743,167 +794,37 @@ LANGUAGE sql STABLE AS $$
 $$;
 
 -- ---------------------------------------------------------------------------------------------------------
--- Triggers on the peermetrics tables: statement-level, they only append (family, conference or participant)
--- to the log, from the transition tables. SECURITY DEFINER: a writer needs no privilege on this schema.
--- An UPDATE logs only rows whose summary-relevant columns changed (Django rewrites every column on save).
+-- Triggers on the peermetrics tables: row-level, they only append (family, conference or participant) to the
+-- log. Django writes one row per statement, and a row trigger costs it one short INSERT: no transition table,
+-- no join. An UPDATE trigger fires only when a column some summary reads changed (its WHEN clause, checked
+-- before any function is called): Django rewrites every column on save. SECURITY DEFINER: a writer needs no
+-- privilege on this schema. Logging more families than a change needs is always safe (the maintainer
+-- recomputes from raw rows); logging fewer never is.
 
-CREATE OR REPLACE FUNCTION peermetrics_rollups.log_conference() RETURNS trigger
+-- One function per key column (a trigger function reads NEW and OLD fields by name); TG_ARGV are the families.
+-- An UPDATE that moves the row to another key logs both keys.
+CREATE OR REPLACE FUNCTION peermetrics_rollups.log_by_conference() RETURNS trigger
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 BEGIN
-    IF TG_OP = 'INSERT' THEN
-        INSERT INTO peermetrics_rollups.change_log (family, id)
-        SELECT DISTINCT 'C'::"char", n.id FROM new_rows n WHERE n.is_active;
-    ELSIF TG_OP = 'UPDATE' THEN
-        INSERT INTO peermetrics_rollups.change_log (family, id)
-        SELECT DISTINCT f.family, x.id
-        FROM old_rows o
-        FULL JOIN new_rows n ON n.id = o.id
-        CROSS JOIN LATERAL (VALUES (o.id), (n.id)) x (id)
-        CROSS JOIN LATERAL (VALUES ('C'::"char", true), ('I', false), ('N', false), ('S', false)) f (family, own)
-        WHERE x.id IS NOT NULL
-          AND (o.id IS NULL OR n.id IS NULL
-               OR (f.own AND (o.app_id, o.created_at, o.is_active, o.ongoing, o.duration)
-                             IS DISTINCT FROM (n.app_id, n.created_at, n.is_active, n.ongoing, n.duration))
-               OR (NOT f.own AND o.app_id IS DISTINCT FROM n.app_id));
-    ELSE
-        INSERT INTO peermetrics_rollups.change_log (family, id)
-        SELECT DISTINCT f.family, o.id
-        FROM old_rows o CROSS JOIN (VALUES ('C'::"char"), ('I'), ('N'), ('S')) f (family);
+    IF TG_OP <> 'INSERT' AND OLD.conference_id IS NOT NULL THEN
+        INSERT INTO peermetrics_rollups.change_log (family, id) SELECT f::"char", OLD.conference_id FROM unnest(TG_ARGV) f;
+    END IF;
+    IF TG_OP <> 'DELETE' AND NEW.conference_id IS NOT NULL
+       AND (TG_OP = 'INSERT' OR NEW.conference_id IS DISTINCT FROM OLD.conference_id) THEN
+        INSERT INTO peermetrics_rollups.change_log (family, id) SELECT f::"char", NEW.conference_id FROM unnest(TG_ARGV) f;
     END IF;
     RETURN NULL;
 END
 $$;
 
-CREATE OR REPLACE FUNCTION peermetrics_rollups.log_issue() RETURNS trigger
+CREATE OR REPLACE FUNCTION peermetrics_rollups.log_by_id() RETURNS trigger
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 BEGIN
-    IF TG_OP = 'INSERT' THEN
-        INSERT INTO peermetrics_rollups.change_log (family, id)
-        SELECT DISTINCT f.family, n.conference_id
-        FROM new_rows n CROSS JOIN (VALUES ('I'::"char"), ('C')) f (family)
-        WHERE n.is_active AND n.conference_id IS NOT NULL AND (f.family = 'I' OR n.type IN ('e', 'w'));
-    ELSIF TG_OP = 'UPDATE' THEN
-        INSERT INTO peermetrics_rollups.change_log (family, id)
-        SELECT DISTINCT f.family, x.id
-        FROM old_rows o
-        FULL JOIN new_rows n ON n.id = o.id
-        CROSS JOIN LATERAL (VALUES (o.conference_id), (n.conference_id)) x (id)
-        CROSS JOIN (VALUES ('I'::"char"), ('C')) f (family)
-        WHERE x.id IS NOT NULL
-          AND (o.id IS NULL OR n.id IS NULL
-               OR (f.family = 'I' AND (o.conference_id, o.is_active, o.created_at, o.code, o.data)
-                                      IS DISTINCT FROM (n.conference_id, n.is_active, n.created_at, n.code, n.data))
-               OR (f.family = 'C' AND (o.conference_id, o.is_active, o.type)
-                                      IS DISTINCT FROM (n.conference_id, n.is_active, n.type)));
-    ELSE
-        INSERT INTO peermetrics_rollups.change_log (family, id)
-        SELECT DISTINCT f.family, o.conference_id
-        FROM old_rows o CROSS JOIN (VALUES ('I'::"char"), ('C')) f (family)
-        WHERE o.is_active AND o.conference_id IS NOT NULL;
+    IF TG_OP <> 'INSERT' THEN
+        INSERT INTO peermetrics_rollups.change_log (family, id) SELECT f::"char", OLD.id FROM unnest(TG_ARGV) f;
     END IF;
-    RETURN NULL;
-END
-$$;
-
-CREATE OR REPLACE FUNCTION peermetrics_rollups.log_connection() RETURNS trigger
-LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
-BEGIN
-    IF TG_OP = 'INSERT' THEN
-        INSERT INTO peermetrics_rollups.change_log (family, id)
-        SELECT DISTINCT 'N'::"char", n.conference_id FROM new_rows n WHERE n.is_active;
-    ELSIF TG_OP = 'UPDATE' THEN
-        INSERT INTO peermetrics_rollups.change_log (family, id)
-        SELECT DISTINCT 'N'::"char", x.id
-        FROM old_rows o
-        FULL JOIN new_rows n ON n.id = o.id
-        CROSS JOIN LATERAL (VALUES (o.conference_id), (n.conference_id)) x (id)
-        WHERE x.id IS NOT NULL
-          AND (o.id IS NULL OR n.id IS NULL
-               OR (o.conference_id, o.is_active, o.created_at, o.type, o.connection_info)
-                  IS DISTINCT FROM (n.conference_id, n.is_active, n.created_at, n.type, n.connection_info));
-    ELSE
-        INSERT INTO peermetrics_rollups.change_log (family, id)
-        SELECT DISTINCT 'N'::"char", o.conference_id FROM old_rows o WHERE o.is_active;
-    END IF;
-    RETURN NULL;
-END
-$$;
-
--- A session counts in the session lists (S) and proves its participant present in its conference (C),
--- whatever its own is_active.
-CREATE OR REPLACE FUNCTION peermetrics_rollups.log_session() RETURNS trigger
-LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
-BEGIN
-    IF TG_OP = 'INSERT' THEN
-        INSERT INTO peermetrics_rollups.change_log (family, id)
-        SELECT DISTINCT f.family, n.conference_id
-        FROM new_rows n CROSS JOIN (VALUES ('S'::"char"), ('C')) f (family)
-        WHERE f.family = 'C' OR n.is_active;
-    ELSIF TG_OP = 'UPDATE' THEN
-        INSERT INTO peermetrics_rollups.change_log (family, id)
-        SELECT DISTINCT f.family, x.id
-        FROM old_rows o
-        FULL JOIN new_rows n ON n.id = o.id
-        CROSS JOIN LATERAL (VALUES (o.conference_id), (n.conference_id)) x (id)
-        CROSS JOIN (VALUES ('S'::"char"), ('C')) f (family)
-        WHERE x.id IS NOT NULL
-          AND (o.id IS NULL OR n.id IS NULL
-               OR (f.family = 'S' AND (o.conference_id, o.is_active, o.created_at, o.platform, o.geo_ip)
-                                      IS DISTINCT FROM (n.conference_id, n.is_active, n.created_at, n.platform, n.geo_ip))
-               OR (f.family = 'C' AND (o.conference_id, o.participant_id)
-                                      IS DISTINCT FROM (n.conference_id, n.participant_id)));
-    ELSE
-        INSERT INTO peermetrics_rollups.change_log (family, id)
-        SELECT DISTINCT f.family, o.conference_id
-        FROM old_rows o CROSS JOIN (VALUES ('S'::"char"), ('C')) f (family);
-    END IF;
-    RETURN NULL;
-END
-$$;
-
-CREATE OR REPLACE FUNCTION peermetrics_rollups.log_link() RETURNS trigger
-LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
-BEGIN
-    IF TG_OP = 'INSERT' THEN
-        INSERT INTO peermetrics_rollups.change_log (family, id)
-        SELECT DISTINCT 'C'::"char", n.conference_id FROM new_rows n;
-    ELSIF TG_OP = 'UPDATE' THEN
-        INSERT INTO peermetrics_rollups.change_log (family, id)
-        SELECT DISTINCT 'C'::"char", x.id
-        FROM old_rows o
-        FULL JOIN new_rows n ON n.id = o.id
-        CROSS JOIN LATERAL (VALUES (o.conference_id), (n.conference_id)) x (id)
-        WHERE x.id IS NOT NULL
-          AND (o.id IS NULL OR n.id IS NULL
-               OR (o.conference_id, o.participant_id) IS DISTINCT FROM (n.conference_id, n.participant_id));
-    ELSE
-        INSERT INTO peermetrics_rollups.change_log (family, id)
-        SELECT DISTINCT 'C'::"char", o.conference_id FROM old_rows o;
-    END IF;
-    RETURN NULL;
-END
-$$;
-
--- A participant's is_active/is_sfu decide its presence in every conference it is linked to; the maintainer
--- resolves the links in its own snapshot (a link added concurrently is logged by its own trigger).
-CREATE OR REPLACE FUNCTION peermetrics_rollups.log_participant() RETURNS trigger
-LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
-BEGIN
-    IF TG_OP = 'INSERT' THEN
-        INSERT INTO peermetrics_rollups.change_log (family, id)
-        SELECT DISTINCT 'P'::"char", n.id FROM new_rows n;
-    ELSIF TG_OP = 'UPDATE' THEN
-        INSERT INTO peermetrics_rollups.change_log (family, id)
-        SELECT DISTINCT 'P'::"char", x.id
-        FROM old_rows o
-        FULL JOIN new_rows n ON n.id = o.id
-        CROSS JOIN LATERAL (VALUES (o.id), (n.id)) x (id)
-        WHERE x.id IS NOT NULL
-          AND (o.id IS NULL OR n.id IS NULL
-               OR (o.is_active, o.is_sfu) IS DISTINCT FROM (n.is_active, n.is_sfu));
-    ELSE
-        INSERT INTO peermetrics_rollups.change_log (family, id)
-        SELECT DISTINCT 'P'::"char", o.id FROM old_rows o;
+    IF TG_OP <> 'DELETE' AND (TG_OP = 'INSERT' OR NEW.id IS DISTINCT FROM OLD.id) THEN
+        INSERT INTO peermetrics_rollups.change_log (family, id) SELECT f::"char", NEW.id FROM unnest(TG_ARGV) f;
     END IF;
     RETURN NULL;
 END
@@ -917,24 +838,31 @@ BEGIN
 END
 $$;
 
+-- Triggers of an earlier install that are no longer listed, then every listed one (replaced in place).
 DO $$
 DECLARE
     t record;
 BEGIN
-    FOR t IN SELECT * FROM (VALUES
-        ('conference', 'log_conference'), ('app_issue', 'log_issue'), ('app_connection', 'log_connection'),
-        ('app_session', 'log_session'), ('participant_conferences', 'log_link'), ('participant', 'log_participant'))
-        AS v (tbl, fn)
+    FOR t IN
+        SELECT tr.tgrelid::regclass AS rel, tr.tgname AS name
+        FROM pg_trigger tr JOIN pg_proc p ON p.oid = tr.tgfoid
+        WHERE p.pronamespace = 'peermetrics_rollups'::regnamespace
+          AND NOT EXISTS (SELECT 1 FROM peermetrics_rollups.watched w
+                          WHERE format('public.%I', w.tbl)::regclass = tr.tgrelid AND w.name = tr.tgname)
     LOOP
-        EXECUTE format('CREATE OR REPLACE TRIGGER peermetrics_rollups_insert AFTER INSERT ON public.%I '
-                       'REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION peermetrics_rollups.%I()', t.tbl, t.fn);
-        EXECUTE format('CREATE OR REPLACE TRIGGER peermetrics_rollups_update AFTER UPDATE ON public.%I '
-                       'REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT '
-                       'EXECUTE FUNCTION peermetrics_rollups.%I()', t.tbl, t.fn);
-        EXECUTE format('CREATE OR REPLACE TRIGGER peermetrics_rollups_delete AFTER DELETE ON public.%I '
-                       'REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION peermetrics_rollups.%I()', t.tbl, t.fn);
-        EXECUTE format('CREATE OR REPLACE TRIGGER peermetrics_rollups_truncate AFTER TRUNCATE ON public.%I '
-                       'FOR EACH STATEMENT EXECUTE FUNCTION peermetrics_rollups.log_truncate()', t.tbl);
+        EXECUTE format('DROP TRIGGER %I ON %s', t.name, t.rel);
+    END LOOP;
+    FOR t IN SELECT * FROM peermetrics_rollups.watched LOOP
+        EXECUTE format('CREATE OR REPLACE TRIGGER %I AFTER %s ON public.%I FOR EACH %s %s EXECUTE FUNCTION peermetrics_rollups.%s',
+            t.name, t.event, t.tbl,
+            CASE WHEN t.event = 'TRUNCATE' THEN 'STATEMENT' ELSE 'ROW' END,
+            CASE WHEN t.watched IS NULL THEN ''
+                 ELSE format('WHEN ((%s) IS DISTINCT FROM (%s))',
+                             (SELECT string_agg('OLD.' || quote_ident(c), ', ') FROM unnest(t.watched) c),
+                             (SELECT string_agg('NEW.' || quote_ident(c), ', ') FROM unnest(t.watched) c)) END,
+            CASE WHEN t.event = 'TRUNCATE' THEN 'log_truncate()'
+                 ELSE format('log_by_%s(%s)', CASE t.key WHEN 'id' THEN 'id' ELSE 'conference' END,
+                             (SELECT string_agg(quote_literal(f), ', ') FROM regexp_split_to_table(t.families, '') f)) END);
     END LOOP;
 END
 $$;

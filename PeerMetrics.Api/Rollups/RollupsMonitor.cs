@@ -35,7 +35,8 @@ public sealed class RollupsMonitor
         _applied = meter.CreateCounter<long>("peermetrics.rollups.applied", "{row}", "Change-log rows applied by this process.");
         _backfilled = meter.CreateCounter<long>("peermetrics.rollups.backfilled", "{conference}", "Conferences backfilled by this process.");
         _reads = meter.CreateCounter<long>("peermetrics.rollups.reads", "{compute}",
-            "Computes that asked for the rollups, by what answered them (source=rollups, or raw when a change was still unapplied).");
+            "Computes that asked for the rollups, by what answered them: source=rollups (current in the reading snapshot), " +
+            "rollups_after_catch_up (pending changes applied first) or raw (too far behind).");
     }
 
     private sealed record Observation(RollupsStatus? Status, long ReadAt);
@@ -84,9 +85,14 @@ public sealed class RollupsMonitor
         _ => $"lag {CurrentLag()?.TotalSeconds:F2} s, backlog {_last.Status.Backlog}",
     };
 
-    /// <summary>A compute asked for the rollups; <paramref name="current"/> says whether they answered it.</summary>
-    public void RecordRead(bool current) =>
-        _reads.Add(1, new KeyValuePair<string, object?>("source", current ? "rollups" : "raw"));
+    /// <summary>A compute asked for the rollups; <paramref name="read"/> says what answered it.</summary>
+    public void RecordRead(RollupsRead read) =>
+        _reads.Add(1, new KeyValuePair<string, object?>("source", read switch
+        {
+            RollupsRead.Current => "rollups",
+            RollupsRead.CaughtUp => "rollups_after_catch_up",
+            _ => "raw",
+        }));
 
     internal void Observe(RollupsStatus? status) => _last = new Observation(status, _time.GetTimestamp());
 
@@ -101,4 +107,17 @@ public sealed class RollupsMonitor
             _backfilled.Add(run.Backfilled);
         }
     }
+}
+
+/// <summary>What answered a compute that asked for the rollups.</summary>
+public enum RollupsRead
+{
+    /// <summary>The rollups, current in the reading snapshot.</summary>
+    Current,
+
+    /// <summary>The rollups, once the changes pending at the read were applied.</summary>
+    CaughtUp,
+
+    /// <summary>Raw rows: the rollups were not ready, or too far behind.</summary>
+    Raw,
 }

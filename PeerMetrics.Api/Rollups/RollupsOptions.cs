@@ -33,7 +33,10 @@ public sealed class RollupsOptions
     /// <summary>Pause between maintainer runs when there was nothing to do.</summary>
     public TimeSpan PollInterval { get; set; } = TimeSpan.FromMilliseconds(200);
 
-    /// <summary>The rollups serve only while the oldest unapplied change is younger than this.</summary>
+    /// <summary>
+    /// The rollups serve only while the oldest unapplied change is younger than this, and a compute waits at most
+    /// this long for the changes pending at its read to be applied.
+    /// </summary>
     public TimeSpan MaxLag { get; set; } = TimeSpan.FromSeconds(1);
 
     /// <summary>
@@ -41,6 +44,12 @@ public sealed class RollupsOptions
     /// longer than <see cref="MaxLag"/>, so no replica still serves them by then.
     /// </summary>
     public TimeSpan ResetDelay { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>
+    /// A compute that finds at most this many changes not yet applied applies them first (or waits, at most
+    /// <see cref="MaxLag"/>, for the maintainer at it) and answers from the rollups; with more, from raw rows.
+    /// </summary>
+    public int ReadCatchUpLimit { get; set; } = 10_000;
 
     /// <summary>Change-log rows consumed by one maintainer run.</summary>
     public int MaxEntriesPerRun { get; set; } = 100_000;

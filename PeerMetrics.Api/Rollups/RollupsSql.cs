@@ -13,12 +13,13 @@ internal static partial class RollupsSql
     public const string Schema = "peermetrics_rollups";
 
     /// <summary>Bumped when the installed objects change; an install over another version reinstalls.</summary>
-    public const int Version = 1;
+    public const int Version = 2;
 
     public static string Install => Placeholder().Replace(Read("RollupsInstall.sql"), match => match.Groups["kind"].Value switch
     {
         "INSTANT" => SummarySqlTime.Instant(match.Groups["a"].Value),
         "COORDINATE" => SessionsApi.Coordinate(match.Groups["a"].Value, match.Groups["b"].Value),
+        "VERSION" => Version.ToString(System.Globalization.CultureInfo.InvariantCulture),
         var kind => throw new InvalidOperationException($"Unknown placeholder {kind} in RollupsInstall.sql"),
     });
 
@@ -33,6 +34,6 @@ internal static partial class RollupsSql
         return reader.ReadToEnd();
     }
 
-    [GeneratedRegex(@"/\*@(?<kind>[A-Z]+)\((?<a>[a-z_.]+)(,(?<b>[a-z_]+))?\)\*/")]
+    [GeneratedRegex(@"/\*@(?<kind>[A-Z]+)\((?<a>[a-z_.]*)(,(?<b>[a-z_]+))?\)\*/")]
     private static partial Regex Placeholder();
 }

@@ -2,24 +2,26 @@
 -- with its tables and functions. The peermetrics tables are left exactly as they were before the install.
 DO $$
 DECLARE
-    t text;
+    t record;
 BEGIN
     -- Every lock first, in the install's order (see there), then the drops.
-    FOREACH t IN ARRAY ARRAY['conference', 'app_issue', 'app_connection', 'app_session', 'participant_conferences', 'participant']
+    FOR t IN SELECT * FROM unnest(ARRAY['conference', 'app_issue', 'app_connection', 'app_session',
+                                        'participant_conferences', 'participant']) AS n (tbl)
     LOOP
-        IF to_regclass(format('public.%I', t)) IS NOT NULL THEN
-            EXECUTE format('LOCK TABLE public.%I IN ACCESS EXCLUSIVE MODE', t);
+        IF to_regclass(format('public.%I', t.tbl)) IS NOT NULL THEN
+            EXECUTE format('LOCK TABLE public.%I IN ACCESS EXCLUSIVE MODE', t.tbl);
         END IF;
     END LOOP;
-    FOREACH t IN ARRAY ARRAY['conference', 'app_issue', 'app_connection', 'app_session', 'participant_conferences', 'participant']
-    LOOP
-        IF to_regclass(format('public.%I', t)) IS NOT NULL THEN
-            EXECUTE format('DROP TRIGGER IF EXISTS peermetrics_rollups_insert ON public.%I', t);
-            EXECUTE format('DROP TRIGGER IF EXISTS peermetrics_rollups_update ON public.%I', t);
-            EXECUTE format('DROP TRIGGER IF EXISTS peermetrics_rollups_delete ON public.%I', t);
-            EXECUTE format('DROP TRIGGER IF EXISTS peermetrics_rollups_truncate ON public.%I', t);
-        END IF;
-    END LOOP;
+    -- Every trigger that runs one of the schema's functions, whichever version installed it.
+    IF to_regnamespace('peermetrics_rollups') IS NOT NULL THEN
+        FOR t IN
+            SELECT tr.tgrelid::regclass AS rel, tr.tgname AS name
+            FROM pg_trigger tr JOIN pg_proc p ON p.oid = tr.tgfoid
+            WHERE p.pronamespace = to_regnamespace('peermetrics_rollups')
+        LOOP
+            EXECUTE format('DROP TRIGGER %I ON %s', t.name, t.rel);
+        END LOOP;
+    END IF;
 END
 $$;
 DROP SCHEMA IF EXISTS peermetrics_rollups CASCADE;

@@ -1,5 +1,7 @@
 using System.Data;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+using Npgsql;
 using PeerMetrics.Api.Data;
 using PeerMetrics.Api.Rollups;
 
@@ -8,21 +10,40 @@ namespace PeerMetrics.Api.Summaries;
 /// <summary>
 /// Runs a summary's statement. A singleton that takes a pooled DbContext only to run a query: a cache hit rents none.
 /// </summary>
-public sealed class SummaryDatabase(IServiceScopeFactory scopes, RollupsMonitor rollups)
+public sealed class SummaryDatabase(
+    IServiceScopeFactory scopes,
+    RollupsMonitor rollups,
+    IOptions<RollupsOptions> rollupsOptions,
+    TimeProvider time)
 {
-    // The rollups answer exactly when, in the reading snapshot, they are ready, every trigger logs, and no logged
-    // change waits to be applied: then they reflect every row committed before the snapshot.
-    private static readonly string CurrentSql = $"""
-        SELECT s.phase = 'ready'
-               AND NOT EXISTS (SELECT 1 FROM {RollupsSql.Schema}.change_log)
-               AND {RollupsSql.Schema}.triggers_ok() AS "Value"
+    // In the reading snapshot: can the rollups serve at all, how many logged changes wait (counted up to the
+    // limit), and the instant every change the answer must hold was committed by.
+    private static readonly string SnapshotSql = $"""
+        SELECT s.phase = 'ready' AND {RollupsSql.Schema}.triggers_ok() AS "Ready",
+               (SELECT count(*) FROM (SELECT FROM {RollupsSql.Schema}.change_log LIMIT @limit + 1) l) AS "Pending",
+               transaction_timestamp() AS "At"
         FROM {RollupsSql.Schema}.state s
         """;
 
+    // In a later snapshot: do the rollups hold every change committed before @at?
+    private static readonly string CaughtUpSql = $"""
+        SELECT s.phase = 'ready' AND {RollupsSql.Schema}.triggers_ok() AND s.current_through >= @at AS "Value"
+        FROM {RollupsSql.Schema}.state s
+        """;
+
+    private sealed record SnapshotState(bool Ready, long Pending, DateTime At);
+
     /// <summary>
-    /// The statement's rows for the query. Asked for <see cref="SummarySource.Rollups"/>, it reads them from the
-    /// rollups if they are current in the snapshot it reads, and the raw rows of that same snapshot otherwise, so
-    /// the answer is always the raw answer over the data committed before the read.
+    /// The statement's rows for the query. Asked for <see cref="SummarySource.Rollups"/>, it answers from the
+    /// rollups only when they hold every change committed before the read, and from raw rows otherwise, so the
+    /// answer is always the raw answer over the data committed before the read (or later):
+    /// <list type="bullet">
+    /// <item>no change waits to be applied in the reading snapshot: the rollups of that snapshot;</item>
+    /// <item>a few wait: they are applied now (or by the maintainer already at it), then the rollups of a
+    /// snapshot that holds them;</item>
+    /// <item>more than <see cref="RollupsOptions.ReadCatchUpLimit"/> wait, or catching up takes longer than
+    /// <see cref="RollupsOptions.MaxLag"/>: raw rows.</item>
+    /// </list>
     /// </summary>
     public async Task<List<TRow>> QueryAsync<TRow>(SummarySql sql, SummaryQuery query, SummarySource source,
         CancellationToken cancellationToken)
@@ -31,15 +52,68 @@ public sealed class SummaryDatabase(IServiceScopeFactory scopes, RollupsMonitor 
         var db = scope.ServiceProvider.GetRequiredService<PeerMetricsDbContext>();
         if (source == SummarySource.Raw)
         {
-            return await db.Database.SqlQueryRaw<TRow>(sql.Raw, sql.ParametersFor(query)).ToListAsync(cancellationToken);
+            return await RowsAsync<TRow>(db, sql.Raw, sql, query, cancellationToken);
         }
 
-        await using var snapshot = await db.Database.BeginTransactionAsync(IsolationLevel.RepeatableRead, cancellationToken);
-        var current = await db.Database.SqlQueryRaw<bool>(CurrentSql).SingleAsync(cancellationToken);
-        rollups.RecordRead(current);
-        var rows = await db.Database.SqlQueryRaw<TRow>(current ? sql.Rollup : sql.Raw, sql.ParametersFor(query))
-            .ToListAsync(cancellationToken);
-        await snapshot.CommitAsync(cancellationToken);
-        return rows;
+        var settings = rollupsOptions.Value;
+        await db.Database.OpenConnectionAsync(cancellationToken);
+        SnapshotState state;
+        await using (var snapshot = await db.Database.BeginTransactionAsync(IsolationLevel.RepeatableRead, cancellationToken))
+        {
+            state = await db.Database.SqlQueryRaw<SnapshotState>(SnapshotSql, new NpgsqlParameter("limit", settings.ReadCatchUpLimit))
+                .SingleAsync(cancellationToken);
+            if (!state.Ready || state.Pending == 0 || state.Pending > settings.ReadCatchUpLimit)
+            {
+                var current = state.Ready && state.Pending == 0;
+                var rows = await RowsAsync<TRow>(db, current ? sql.Rollup : sql.Raw, sql, query, cancellationToken);
+                await snapshot.CommitAsync(cancellationToken);
+                rollups.RecordRead(current ? RollupsRead.Current : RollupsRead.Raw);
+                return rows;
+            }
+            await snapshot.CommitAsync(cancellationToken);
+        }
+
+        var caughtUp = await CatchUpAsync(db, state.At, settings, cancellationToken);
+        await using var later = await db.Database.BeginTransactionAsync(IsolationLevel.RepeatableRead, cancellationToken);
+        caughtUp = caughtUp && await CaughtUpAsync(db, state.At, cancellationToken);
+        var answer = await RowsAsync<TRow>(db, caughtUp ? sql.Rollup : sql.Raw, sql, query, cancellationToken);
+        await later.CommitAsync(cancellationToken);
+        rollups.RecordRead(caughtUp ? RollupsRead.CaughtUp : RollupsRead.Raw);
+        return answer;
     }
+
+    /// <summary>
+    /// Applies the pending changes (unless another run holds the maintainer lock, or this process does not
+    /// maintain), until a committed run started after <paramref name="at"/> left nothing unapplied.
+    /// </summary>
+    private async Task<bool> CatchUpAsync(PeerMetricsDbContext db, DateTime at, RollupsOptions settings, CancellationToken cancellationToken)
+    {
+        var deadline = time.GetTimestamp() + (long)(settings.MaxLag.TotalSeconds * time.TimestampFrequency);
+        var connection = (NpgsqlConnection)db.Database.GetDbConnection();
+        while (true)
+        {
+            if (settings.Maintain)
+            {
+                var run = await RollupsDatabase.ApplyAsync(connection, settings.MaxEntriesPerRun, settings.BackfillBatch,
+                    settings.ResetDelay, cancellationToken);
+                rollups.Record(run);
+            }
+            if (await CaughtUpAsync(db, at, cancellationToken))
+            {
+                return true;
+            }
+            if (time.GetTimestamp() >= deadline)
+            {
+                return false;
+            }
+            await Task.Delay(TimeSpan.FromMilliseconds(10), time, cancellationToken);
+        }
+    }
+
+    private static async Task<bool> CaughtUpAsync(PeerMetricsDbContext db, DateTime at, CancellationToken cancellationToken) =>
+        await db.Database.SqlQueryRaw<bool>(CaughtUpSql, new NpgsqlParameter("at", at)).SingleAsync(cancellationToken);
+
+    private static Task<List<TRow>> RowsAsync<TRow>(PeerMetricsDbContext db, string statement, SummarySql sql, SummaryQuery query,
+        CancellationToken cancellationToken) =>
+        db.Database.SqlQueryRaw<TRow>(statement, sql.ParametersFor(query)).ToListAsync(cancellationToken);
 }

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.DependencyInjection;
 using System.Net;
 
 namespace PeerMetrics.Api.Tests;
@@ -10,6 +11,9 @@ public sealed class HealthTests(InfrastructureFixture infrastructure)
     {
         await using var api = await TestApi.StartAsync(infrastructure.Postgres, infrastructure.Redis);
         using var client = api.Factory.CreateClient();
+        // The maintainer reads the rollups' status right after start-up; until then the entry has no details.
+        var monitor = api.Factory.Services.GetRequiredService<PeerMetrics.Api.Rollups.RollupsMonitor>();
+        await Responses.EventuallyAsync(() => Task.FromResult(monitor.Status is not null));
 
         var (code, status, report) = await Responses.HealthAsync(client);
 

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Globalization;
 using System.Text.Json.Nodes;
 using Npgsql;
 using NpgsqlTypes;
@@ -9,34 +10,26 @@ using PeerMetrics.Testing;
 namespace PeerMetrics.Benchmarks;
 
 /// <summary>
-/// <c>-- --rollups [--scale 1] [--runs 25]</c>: each summary's SQL, raw vs rollups, on the same seeded data in
-/// the same run (default window, 7 days, 1 hour), then the write-side cost of the triggers with Django-shaped
-/// statements, with and without the rollups, 1 and 8 writers on one app.
+/// <c>-- --rollups [--scales 1,10] [--runs 25]</c>: each summary's SQL, raw vs rollups, on seeded data (default
+/// window, 7 days, 1 hour), every scale in its own database of one Postgres, the runs interleaved across scales so
+/// their ratio is measured side by side; then, on the first scale's data, the write-side cost of the triggers with
+/// Django-shaped statements, triggers enabled and disabled in alternating rounds, 1 and 8 writers on one app.
 /// </summary>
 internal static class RollupsBenchmark
 {
-    public static async Task<int> RunAsync(double scale, int runs)
+    private const int RawRuns = 5;
+    private const int WriteRounds = 3;
+
+    private sealed record Scale(double Factor, string ConnectionString, NpgsqlConnection Connection, Guid App);
+
+    public static async Task<int> RunAsync(double[] factors, int runs)
     {
         await using var postgres = await PostgresServer.StartNewAsync();
-        var connectionString = await postgres.CreateDatabaseAsync("peermetrics");
-        var environment = new Dictionary<string, string>
+        var scales = new List<Scale>();
+        foreach (var factor in factors)
         {
-            ["ConnectionStrings__peermetrics"] = connectionString,
-            ["Auth__SigningKey"] = "benchmark-signing-key-0123456789abcdef01234567",
-            ["ASPNETCORE_ENVIRONMENT"] = "Production",
-            ["Logging__LogLevel__Default"] = "Warning",
-        };
-        var clock = Stopwatch.StartNew();
-        var seed = JsonNode.Parse(await ApiProcess.SeedAsync(environment, scale))!;
-        Console.WriteLine($"Seeded scale {scale} with the rollups installed in {clock.Elapsed.TotalSeconds:F1} s");
-        var app = Guid.Parse(seed["apps"]![0]!["id"]!.GetValue<string>());
-
-        await using var connection = new NpgsqlConnection(new NpgsqlConnectionStringBuilder(connectionString) { CommandTimeout = 0 }.ConnectionString);
-        await connection.OpenAsync();
-        clock.Restart();
-        await RollupsDatabase.CatchUpAsync(connection, 2_000, TimeSpan.Zero, null, CancellationToken.None);
-        Console.WriteLine($"Backfilled the rollups in {clock.Elapsed.TotalSeconds:F1} s");
-        await ExecuteAsync(connection, "ANALYZE");
+            scales.Add(await SeedAsync(postgres, factor, measureSeedWithout: scales.Count == 0));
+        }
 
         var now = DateTime.UtcNow;
         var minute = new DateTime(now.Ticks - now.Ticks % TimeSpan.TicksPerMinute, DateTimeKind.Utc);
@@ -46,53 +39,155 @@ internal static class RollupsBenchmark
             ("7 days", minute.AddDays(-7), minute.AddMinutes(1)),
             ("1 hour", minute.AddHours(-1), minute.AddMinutes(1)),
         ];
+        var first = scales[0];
+        var last = scales[^1];
         Console.WriteLine();
-        Console.WriteLine($"## Summary SQL, raw vs rollups, app {app}, median of {runs} runs (ms)");
+        Console.WriteLine($"## Summary SQL, raw vs rollups, dominant app, median ms (rollups {runs} runs, raw {RawRuns}), runs interleaved across scales");
         Console.WriteLine();
-        Console.WriteLine("| summary | " + string.Join(" | ", windows.Select(w => $"{w.Name} raw | {w.Name} rollups")) + " |");
-        Console.WriteLine("|---|" + string.Concat(windows.Select(_ => "---:|---:|")));
+        Console.WriteLine("| summary | window | " + string.Join(" | ", scales.Select(x => $"scale {x.Factor} raw | scale {x.Factor} rollups")) +
+                          (scales.Count > 1 ? $" | rollups scale {last.Factor} / scale {first.Factor} |" : " |"));
+        Console.WriteLine("|---|---|" + string.Concat(scales.Select(_ => "---:|---:|")) + (scales.Count > 1 ? "---:|" : ""));
         foreach (var summary in SummaryCatalog.All)
         {
-            var cells = new List<string>();
-            foreach (var (_, from, until) in windows)
+            foreach (var (name, from, until) in windows)
             {
-                var raw = await MedianAsync(runs, () => RollupQueries.RunAsync(connection, summary, SummarySource.Raw, app, from, until, CancellationToken.None));
-                var rollup = await MedianAsync(runs, () => RollupQueries.RunAsync(connection, summary, SummarySource.Rollups, app, from, until, CancellationToken.None));
-                cells.Add($"{raw:F1} | {rollup:F2}");
+                var raw = await InterleavedMediansAsync(scales, RawRuns, x => RollupQueries.RunAsync(x.Connection, summary, SummarySource.Raw, x.App, from, until, CancellationToken.None));
+                var rollups = await InterleavedMediansAsync(scales, runs, x => RollupQueries.RunAsync(x.Connection, summary, SummarySource.Rollups, x.App, from, until, CancellationToken.None));
+                var cells = scales.Select((_, i) => $"{raw[i]:F1} | {rollups[i]:F2}");
+                Console.WriteLine($"| {summary.Label} | {name} | {string.Join(" | ", cells)} |" +
+                                  (scales.Count > 1 ? $" {rollups[^1] / rollups[0]:F2} |" : ""));
             }
-            Console.WriteLine($"| {summary.Label} | {string.Join(" | ", cells)} |");
+        }
+        foreach (var scale in scales)
+        {
+            var differences = await RollupsVerifier.VerifyAsync(scale.Connection, [scale.App], [.. windows.Select(w => (w.From, w.Until))], CancellationToken.None);
+            Console.WriteLine();
+            Console.WriteLine($"Scale {scale.Factor}: rollups vs raw over these windows: {(differences.Count == 0 ? "identical" : $"{differences.Count} DIFFERENCES")}");
         }
 
-        var differences = await RollupsVerifier.VerifyAsync(connection, [app], [.. windows.Select(w => (w.From, w.Until))], CancellationToken.None);
-        Console.WriteLine();
-        Console.WriteLine($"Rollups vs raw over these windows: {(differences.Count == 0 ? "identical" : $"{differences.Count} DIFFERENCES")}");
-
-        Console.WriteLine();
-        Console.WriteLine("## Write-side cost of the triggers (Django-shaped statements, one app), per statement");
-        Console.WriteLine();
-        Console.WriteLine("| rollups | writers | statement | p50 µs | p99 µs | statements/s |");
-        Console.WriteLine("|---|---:|---|---:|---:|---:|");
-        foreach (var installed in new[] { true, false })
+        await WriteCostAsync(first);
+        foreach (var scale in scales)
         {
-            if (!installed)
-            {
-                await RollupsDatabase.UninstallAsync(connection, CancellationToken.None);
-            }
-            foreach (var writers in new[] { 1, 8 })
-            {
-                foreach (var statement in Statements)
-                {
-                    var (p50, p99, perSecond) = await WriteAsync(connectionString, app, writers, statement, TimeSpan.FromSeconds(3));
-                    Console.WriteLine($"| {(installed ? "on" : "off")} | {writers} | {statement.Name} | {p50:F0} | {p99:F0} | {perSecond:F0} |");
-                }
-                if (installed)
-                {
-                    // The maintainer is not running here: empty the log between measurements.
-                    await RollupsDatabase.CatchUpAsync(connection, 2_000, TimeSpan.Zero, null, CancellationToken.None);
-                }
-            }
+            await scale.Connection.DisposeAsync();
         }
         return 0;
+    }
+
+    private static async Task<Scale> SeedAsync(PostgresServer postgres, double factor, bool measureSeedWithout)
+    {
+        var connectionString = await postgres.CreateDatabaseAsync($"peermetrics_{factor.ToString(CultureInfo.InvariantCulture).Replace('.', '_')}");
+        var environment = new Dictionary<string, string>
+        {
+            ["ConnectionStrings__peermetrics"] = connectionString,
+            ["Auth__SigningKey"] = "benchmark-signing-key-0123456789abcdef01234567",
+            ["ASPNETCORE_ENVIRONMENT"] = "Production",
+            ["Logging__LogLevel__Default"] = "Warning",
+        };
+        var connection = new NpgsqlConnection(new NpgsqlConnectionStringBuilder(connectionString) { CommandTimeout = 0 }.ConnectionString);
+        await connection.OpenAsync();
+        if (measureSeedWithout)
+        {
+            // The same seed (it wipes and refills) without the rollups installed, for the triggers' cost on COPY.
+            var without = Stopwatch.StartNew();
+            await ApiProcess.SeedAsync(environment, factor);
+            await RollupsDatabase.UninstallAsync(connection, CancellationToken.None);
+            without.Restart();
+            await ApiProcess.SeedAsync(environment, factor);
+            Console.WriteLine($"Seeded scale {factor} without the rollups in {without.Elapsed.TotalSeconds:F1} s");
+            await RollupsDatabase.InstallAsync(connection, null, CancellationToken.None);
+        }
+        var clock = Stopwatch.StartNew();
+        var seed = JsonNode.Parse(await ApiProcess.SeedAsync(environment, factor))!;
+        Console.WriteLine($"Seeded scale {factor} with the rollups installed in {clock.Elapsed.TotalSeconds:F1} s");
+        clock.Restart();
+        await RollupsDatabase.CatchUpAsync(connection, 2_000, TimeSpan.Zero, null, CancellationToken.None);
+        Console.WriteLine($"Backfilled the rollups in {clock.Elapsed.TotalSeconds:F1} s");
+        await ExecuteAsync(connection, "ANALYZE");
+        return new Scale(factor, connectionString, connection, Guid.Parse(seed["apps"]![0]!["id"]!.GetValue<string>()));
+    }
+
+    /// <summary>Median ms per scale; each run measures every scale once, in turn, after one warm-up run each.</summary>
+    private static async Task<double[]> InterleavedMediansAsync(List<Scale> scales, int runs, Func<Scale, Task> run)
+    {
+        var samples = scales.Select(_ => new List<double>()).ToArray();
+        foreach (var scale in scales)
+        {
+            await run(scale);
+        }
+        for (var i = 0; i < runs; i++)
+        {
+            for (var s = 0; s < scales.Count; s++)
+            {
+                var started = Stopwatch.GetTimestamp();
+                await run(scales[s]);
+                samples[s].Add(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+            }
+        }
+        return [.. samples.Select(x => new Stats(x).P50)];
+    }
+
+    private static async Task WriteCostAsync(Scale scale)
+    {
+        Console.WriteLine();
+        Console.WriteLine($"## Write-side cost of the triggers, scale {scale.Factor}, one app, {WriteRounds} alternating rounds of 3 s per case");
+        Console.WriteLine();
+        Console.WriteLine("| writers | statement | p50 µs off | p50 µs on | p50 +µs | p99 µs off | p99 µs on | statements/s off | statements/s on | lock waits seen (on) | deadlocks (on) |");
+        Console.WriteLine("|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+        foreach (var writers in new[] { 1, 8 })
+        {
+            foreach (var statement in Statements)
+            {
+                var samples = new Dictionary<bool, (List<double> Latencies, double Seconds, long Count)>
+                {
+                    [false] = ([], 0, 0),
+                    [true] = ([], 0, 0),
+                };
+                long lockWaits = 0, deadlocks = 0;
+                for (var round = 0; round < WriteRounds; round++)
+                {
+                    // Alternate which goes first, so a drift in the machine's speed favours neither.
+                    foreach (var enabled in round % 2 == 0 ? new[] { true, false } : [false, true])
+                    {
+                        await SetTriggersAsync(scale.Connection, enabled);
+                        var deadlocksBefore = await DeadlocksAsync(scale.Connection);
+                        var (latencies, seconds, waits) = await WriteAsync(scale.ConnectionString, scale.App, writers, statement, TimeSpan.FromSeconds(3));
+                        var (all, total, count) = samples[enabled];
+                        all.AddRange(latencies);
+                        samples[enabled] = (all, total + seconds, count + latencies.Count);
+                        if (enabled)
+                        {
+                            lockWaits += waits;
+                            deadlocks += await DeadlocksAsync(scale.Connection) - deadlocksBefore;
+                        }
+                    }
+                }
+                await SetTriggersAsync(scale.Connection, true);
+                // The maintainer is not running here: empty the log between cases.
+                await RollupsDatabase.CatchUpAsync(scale.Connection, 2_000, TimeSpan.Zero, null, CancellationToken.None);
+                var off = new Stats(samples[false].Latencies);
+                var on = new Stats(samples[true].Latencies);
+                Console.WriteLine($"| {writers} | {statement.Name} | {off.P50:F0} | {on.P50:F0} | {on.P50 - off.P50:+0;-0} | {off.P99:F0} | {on.P99:F0} | " +
+                                  $"{samples[false].Count / samples[false].Seconds:F0} | {samples[true].Count / samples[true].Seconds:F0} | {lockWaits} | {deadlocks} |");
+            }
+        }
+    }
+
+    // Disabling the triggers, not uninstalling: a round switches in a moment and the rollups stay installed.
+    private static Task SetTriggersAsync(NpgsqlConnection connection, bool enabled) => ExecuteAsync(connection, $"""
+        DO $$
+        DECLARE t record;
+        BEGIN
+            FOR t IN SELECT tbl, name FROM peermetrics_rollups.watched LOOP
+                EXECUTE format('ALTER TABLE public.%I {(enabled ? "ENABLE" : "DISABLE")} TRIGGER %I', t.tbl, t.name);
+            END LOOP;
+        END
+        $$
+        """);
+
+    private static async Task<long> DeadlocksAsync(NpgsqlConnection connection)
+    {
+        await using var command = new NpgsqlCommand("SELECT deadlocks FROM pg_stat_database WHERE datname = current_database()", connection);
+        return (long)(await command.ExecuteScalarAsync())!;
     }
 
     private sealed record Statement(string Name, string Sql);
@@ -122,11 +217,13 @@ internal static class RollupsBenchmark
         new("soft delete session", "UPDATE app_session SET is_active = NOT is_active WHERE id = @session"),
     ];
 
-    private static async Task<(double P50, double P99, double PerSecond)> WriteAsync(string connectionString, Guid app, int writers,
+    private static async Task<(List<double> Latencies, double Seconds, long LockWaits)> WriteAsync(string connectionString, Guid app, int writers,
         Statement statement, TimeSpan duration)
     {
         var samples = new List<double>[writers];
         var stop = Stopwatch.StartNew();
+        // Sampled every 10 ms while the writers run: backends of this database waiting for a heavyweight lock.
+        var lockWaits = SampleLockWaitsAsync(connectionString, () => stop.Elapsed < duration);
         await Task.WhenAll(Enumerable.Range(0, writers).Select(async writer =>
         {
             await using var connection = new NpgsqlConnection(connectionString);
@@ -160,21 +257,23 @@ internal static class RollupsBenchmark
                 own.Add(Stopwatch.GetElapsedTime(started).TotalMicroseconds);
             }
         }));
-        var all = new Stats(samples.SelectMany(s => s));
-        return (all.P50, all.P99, all.Count / stop.Elapsed.TotalSeconds);
+        var seconds = stop.Elapsed.TotalSeconds;
+        return ([.. samples.SelectMany(s => s)], seconds, await lockWaits);
     }
 
-    private static async Task<double> MedianAsync(int runs, Func<Task> run)
+    private static async Task<long> SampleLockWaitsAsync(string connectionString, Func<bool> running)
     {
-        await run();
-        var samples = new List<double>();
-        for (var i = 0; i < runs; i++)
+        await using var connection = new NpgsqlConnection(connectionString);
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand(
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'", connection);
+        long seen = 0;
+        while (running())
         {
-            var started = Stopwatch.GetTimestamp();
-            await run();
-            samples.Add(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+            seen += (long)(await command.ExecuteScalarAsync())!;
+            await Task.Delay(10);
         }
-        return new Stats(samples).P50;
+        return seen;
     }
 
     private static async Task ExecuteAsync(NpgsqlConnection connection, string sql)

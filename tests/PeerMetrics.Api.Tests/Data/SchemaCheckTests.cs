@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Net;
 using Microsoft.Extensions.Logging;
 using PeerMetrics.Api.Data;
+using PeerMetrics.Api.Rollups;
 using PeerMetrics.Api.Tests.Caching;
 using PeerMetrics.Api.Summaries;
 
@@ -134,12 +135,16 @@ public sealed class SchemaCheckTests(InfrastructureFixture infrastructure)
     }
 
     /// <summary>
-    /// This service's migrations without their history table: the schema exactly as Django's migrations leave it
-    /// (SchemaTests), then <paramref name="alterations"/>.
+    /// This service's migrations without their history table and without the rollups they install: the schema
+    /// exactly as Django's migrations leave it (SchemaTests), then <paramref name="alterations"/>.
     /// </summary>
     private async Task<string> DjangoShapedAsync(string alterations = "")
     {
         var database = await TestDatabase.CreateMigratedAsync(infrastructure.Postgres);
+        await using (var connection = await TestDatabase.OpenAsync(database))
+        {
+            await RollupsDatabase.UninstallAsync(connection, CancellationToken.None);
+        }
         await ExecuteAsync(database, $"""DROP TABLE "__EFMigrationsHistory"; {alterations}""");
         return database;
     }

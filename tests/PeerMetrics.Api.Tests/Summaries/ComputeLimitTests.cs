@@ -21,6 +21,8 @@ public sealed class ComputeLimitTests(InfrastructureFixture infrastructure)
         {
             ["SummaryCompute:PerOrganization"] = "1",
             ["SummaryCompute:QueuePerOrganization"] = "0",
+            // Raw rows, so a compute reads the locked table whatever the rollups' state.
+            ["Rollups:Mode"] = "off",
         });
         var (busy, busyApp) = await CacheTestData.SeedAppAsync(api.ConnectionString);
         var (other, otherApp) = await CacheTestData.SeedAppAsync(api.ConnectionString);
@@ -57,6 +59,7 @@ public sealed class ComputeLimitTests(InfrastructureFixture infrastructure)
             ["SummaryCompute:PerOrganization"] = "1",
             ["SummaryCompute:QueuePerOrganization"] = "4",
             ["SummaryCompute:QueueTimeout"] = "00:00:01",
+            ["Rollups:Mode"] = "off",
         });
         var (organization, app) = await CacheTestData.SeedAppAsync(api.ConnectionString);
         using var client = api.Factory.CreateClientFor(organization.Id);
