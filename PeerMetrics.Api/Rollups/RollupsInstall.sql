@@ -1,8 +1,8 @@
 -- Write-time rollups of the eight summaries (docs/rollups.md). Re-runnable: every object is created only if
 -- missing or replaced in place, and the state row (with its backfill cursor) survives a re-run.
--- The INSTANT and COORDINATE placeholders (slash-star-at comments) are replaced by the installer with the
--- very SQL expressions the raw summaries use, so both parse text times and coordinates identically; VERSION
--- by RollupsSql.Version.
+-- The placeholders (slash-star-at comments) are replaced by the installer (RollupsSql): INSTANT and SQL with
+-- the very SQL the raw summaries use, so a cell reads JSON, text times and coordinates exactly as the raw query
+-- does; VERSION with RollupsSql.Version.
 
 -- All six tables at once, in one fixed order, before anything else: the install then never waits for a lock
 -- while holding another, so it cannot deadlock with a writer (the installer sets a short lock_timeout and
@@ -318,16 +318,12 @@ BEGIN
            (array_agg(gum.message ORDER BY gum.created_at, gum.id) FILTER (WHERE gum.message IS NOT NULL))[1]
     FROM (
         SELECT i.conference_id, c.app_id,
-               CASE WHEN jsonb_typeof(i.data -> 'name') = 'string' AND i.data ->> 'name' <> ''
-                    THEN i.data ->> 'name' ELSE 'Unknown' END AS name,
-               CASE WHEN jsonb_typeof(i.data -> 'message') = 'string' AND i.data ->> 'message' <> ''
-                    THEN i.data ->> 'message' END AS message,
+               /*@SQL(gum_values)*/,
                i.created_at,
                i.id
         FROM app_issue i
         JOIN conference c ON c.id = i.conference_id
-        WHERE i.conference_id = ANY (ids) AND i.is_active AND i.code = 'getusermedia_error'
-          AND jsonb_typeof(i.data) = 'object' AND i.data <> jsonb_build_object()
+        WHERE i.conference_id = ANY (ids) AND i.is_active AND /*@SQL(is_gum)*/
     ) gum
     GROUP BY gum.conference_id, date_trunc('minute', gum.created_at, 'UTC'), gum.name, gum.app_id;
 
@@ -358,19 +354,10 @@ BEGIN
 
     WITH negotiation AS MATERIALIZED (
         SELECT c.conference_id, f.app_id, date_trunc('minute', c.created_at, 'UTC') AS minute,
-               CASE WHEN n.connected AND jsonb_typeof(n.first -> 'start_time') = 'string'
-                    THEN n.first ->> 'start_time' END AS start_text,
-               CASE WHEN n.connected AND jsonb_typeof(n.first -> 'end_time') = 'string'
-                    THEN n.first ->> 'end_time' END AS end_text
+               /*@SQL(setup_texts)*/
         FROM app_connection c
         JOIN conference f ON f.id = c.conference_id
-        CROSS JOIN LATERAL (
-            SELECT c.connection_info -> 'negotiations' -> 0 AS first,
-                   jsonb_typeof(c.connection_info) = 'object'
-                   AND jsonb_typeof(c.connection_info -> 'negotiations') = 'array'
-                   AND jsonb_typeof(c.connection_info -> 'negotiations' -> 0) = 'object'
-                   AND c.connection_info -> 'negotiations' -> 0 -> 'status' = '"connected"' AS connected
-        ) n
+        /*@SQL(first_negotiation)*/
         WHERE c.conference_id = ANY (ids) AND c.is_active
     ),
     timed AS MATERIALIZED (
@@ -381,8 +368,7 @@ BEGIN
     )
     INSERT INTO peermetrics_rollups.connection_setup_cell (conference_id, minute, setup_bucket, app_id, connections)
     SELECT conference_id, minute,
-           width_bucket(date_part('epoch', end_at - start_at) * 1000,
-                        ARRAY[250, 500, 750, 1000, 1500, 2000, 2500, 3000, 4000, 5000]::float8[]),
+           /*@SQL(setup_bucket)*/,
            app_id, count(*)
     FROM timed
     WHERE end_at >= start_at
@@ -408,23 +394,10 @@ BEGIN
                date_trunc('minute', s.created_at, 'UTC') AS minute,
                s.id,
                s.created_at,
-               jsonb_typeof(s.platform) = 'object' AND s.platform <> jsonb_build_object() AS has_platform,
-               CASE WHEN jsonb_typeof(s.platform -> 'browser' -> 'name') = 'string'
-                    THEN nullif(s.platform -> 'browser' ->> 'name', '') END AS browser,
-               CASE WHEN jsonb_typeof(s.platform -> 'os' -> 'name') = 'string'
-                    THEN nullif(s.platform -> 'os' ->> 'name', '') END AS os,
-               CASE WHEN jsonb_typeof(g.geo_ip -> 'country_code') = 'string'
-                    THEN nullif(g.geo_ip ->> 'country_code', '') END AS country,
-               g.city,
-               CASE WHEN g.city IS NOT NULL THEN /*@COORDINATE(g.geo_ip,latitude)*/ END AS latitude,
-               CASE WHEN g.city IS NOT NULL THEN /*@COORDINATE(g.geo_ip,longitude)*/ END AS longitude
+               /*@SQL(session_values)*/
         FROM app_session s
         JOIN conference f ON f.id = s.conference_id
-        CROSS JOIN LATERAL (
-            SELECT geo_ip,
-                   CASE WHEN jsonb_typeof(geo_ip -> 'city') = 'string' THEN nullif(geo_ip ->> 'city', '') END AS city
-            FROM (SELECT CASE WHEN jsonb_typeof(s.geo_ip) = 'object' THEN s.geo_ip END AS geo_ip) o
-        ) g
+        /*@SQL(geo_ip)*/
         WHERE s.conference_id = ANY (ids) AND s.is_active
     )
     INSERT INTO peermetrics_rollups.session_cell

@@ -5,8 +5,8 @@ namespace PeerMetrics.Api.Rollups;
 
 /// <summary>
 /// The SQL of the rollups: the install and uninstall scripts (embedded next to this file) and the name of
-/// the schema they own. The install script's parse placeholders are filled with the raw summaries' own
-/// expressions, so a rollup cell parses a text time or a coordinate exactly as the raw query does.
+/// the schema they own. The install script's placeholders are filled with the raw summaries' own SQL, so a
+/// rollup cell reads JSON, text times and coordinates exactly as the raw query does.
 /// </summary>
 internal static partial class RollupsSql
 {
@@ -18,7 +18,17 @@ internal static partial class RollupsSql
     public static string Install => Placeholder().Replace(Read("RollupsInstall.sql"), match => match.Groups["kind"].Value switch
     {
         "INSTANT" => SummarySqlTime.Instant(match.Groups["a"].Value),
-        "COORDINATE" => SessionsApi.Coordinate(match.Groups["a"].Value, match.Groups["b"].Value),
+        "SQL" => match.Groups["a"].Value switch
+        {
+            "gum_values" => IssuesApi.UserMediaErrorValues,
+            "is_gum" => IssuesApi.IsUserMediaError,
+            "first_negotiation" => ConnectionsApi.FirstNegotiation,
+            "setup_texts" => ConnectionsApi.SetupTexts,
+            "setup_bucket" => ConnectionsApi.SetupBucket,
+            "session_values" => SessionsApi.SessionValues,
+            "geo_ip" => SessionsApi.GeoIp,
+            var name => throw new InvalidOperationException($"Unknown SQL fragment {name} in RollupsInstall.sql"),
+        },
         "VERSION" => Version.ToString(System.Globalization.CultureInfo.InvariantCulture),
         var kind => throw new InvalidOperationException($"Unknown placeholder {kind} in RollupsInstall.sql"),
     });
@@ -34,6 +44,6 @@ internal static partial class RollupsSql
         return reader.ReadToEnd();
     }
 
-    [GeneratedRegex(@"/\*@(?<kind>[A-Z]+)\((?<a>[a-z_.]*)(,(?<b>[a-z_]+))?\)\*/")]
+    [GeneratedRegex(@"/\*@(?<kind>[A-Z]+)\((?<a>[a-z_.]*)\)\*/")]
     private static partial Regex Placeholder();
 }

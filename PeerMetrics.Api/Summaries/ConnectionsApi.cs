@@ -68,22 +68,36 @@ public static class ConnectionsApi
     // qualify simply gets NULL texts, hence NULL instants, and drops out at "end_at >= start_at".
     // MATERIALIZED keeps texts and instants as plain columns; otherwise the planner would copy the parse
     // expression into every reference of them.
+    // Connection c's first negotiation (n.first, n.connected), the texts of its times when it reached
+    // "connected", and the setup-time bucket of its parsed times: shared with the rollup cells (RollupsInstall.sql).
+    internal const string FirstNegotiation = """
+        CROSS JOIN LATERAL (
+            SELECT c.connection_info -> 'negotiations' -> 0 AS first,
+                   jsonb_typeof(c.connection_info) = 'object'
+                   AND jsonb_typeof(c.connection_info -> 'negotiations') = 'array'
+                   AND jsonb_typeof(c.connection_info -> 'negotiations' -> 0) = 'object'
+                   AND c.connection_info -> 'negotiations' -> 0 -> 'status' = '"connected"' AS connected
+        ) n
+        """;
+
+    internal const string SetupTexts = """
+        CASE WHEN n.connected AND jsonb_typeof(n.first -> 'start_time') = 'string'
+             THEN n.first ->> 'start_time' END AS start_text,
+        CASE WHEN n.connected AND jsonb_typeof(n.first -> 'end_time') = 'string'
+             THEN n.first ->> 'end_time' END AS end_text
+        """;
+
+    internal const string SetupBucket = """
+        width_bucket(date_part('epoch', end_at - start_at) * 1000, ARRAY[250, 500, 750, 1000, 1500, 2000, 2500, 3000, 4000, 5000]::float8[])
+        """;
+
     private static readonly string SetupTimeSql = $$"""
         WITH negotiation AS MATERIALIZED (
             SELECT c.conference_id,
-                   CASE WHEN n.connected AND jsonb_typeof(n.first -> 'start_time') = 'string'
-                        THEN n.first ->> 'start_time' END AS start_text,
-                   CASE WHEN n.connected AND jsonb_typeof(n.first -> 'end_time') = 'string'
-                        THEN n.first ->> 'end_time' END AS end_text
+                   {{SetupTexts}}
             FROM app_connection c
             JOIN conference f ON f.id = c.conference_id
-            CROSS JOIN LATERAL (
-                SELECT c.connection_info -> 'negotiations' -> 0 AS first,
-                       jsonb_typeof(c.connection_info) = 'object'
-                       AND jsonb_typeof(c.connection_info -> 'negotiations') = 'array'
-                       AND jsonb_typeof(c.connection_info -> 'negotiations' -> 0) = 'object'
-                       AND c.connection_info -> 'negotiations' -> 0 -> 'status' = '"connected"' AS connected
-            ) n
+            {{FirstNegotiation}}
             WHERE f.app_id = @app
               AND c.is_active
               AND c.created_at >= coalesce(@from, '-infinity')
@@ -98,8 +112,7 @@ public static class ConnectionsApi
         -- Exact microsecond difference, no rounding: 249.999 ms is still "< 250 ms". (float8 is exact
         -- enough: the bounds are multiples of 0.25 s, exactly representable, and a value 1 µs away from
         -- a bound stays on its side.)
-        SELECT width_bucket(date_part('epoch', end_at - start_at) * 1000,
-                            ARRAY[250, 500, 750, 1000, 1500, 2000, 2500, 3000, 4000, 5000]::float8[]) AS bucket,
+        SELECT {{SetupBucket}} AS bucket,
                count(*)::int AS count,
                array_agg(DISTINCT conference_id ORDER BY conference_id) AS conference_ids
         FROM timed

@@ -42,22 +42,30 @@ public static class IssuesApi
     // data may be any JSON or SQL NULL: only non-empty objects count (no brace literal here: EF treats
     // {…} in raw SQL as a parameter placeholder). The name is "Unknown" unless it is a
     // non-empty string; the message is the first non-empty string message by (created_at, id).
-    private const string UserMediaErrorsSql = """
+    // Issue i's getUserMedia error, as the raw summary and its rollup cells (RollupsInstall.sql) read it.
+    internal const string IsUserMediaError = """
+        i.code = 'getusermedia_error' AND jsonb_typeof(i.data) = 'object' AND i.data <> jsonb_build_object()
+        """;
+
+    internal const string UserMediaErrorValues = """
+        CASE WHEN jsonb_typeof(i.data -> 'name') = 'string' AND i.data ->> 'name' <> ''
+             THEN i.data ->> 'name' ELSE 'Unknown' END AS name,
+        CASE WHEN jsonb_typeof(i.data -> 'message') = 'string' AND i.data ->> 'message' <> ''
+             THEN i.data ->> 'message' END AS message
+        """;
+
+    private const string UserMediaErrorsSql = $$"""
         SELECT gum.name AS "Name",
                coalesce((array_agg(gum.message ORDER BY gum.created_at, gum.id)
                          FILTER (WHERE gum.message IS NOT NULL))[1], '') AS "Message",
                count(*) AS "Count"
         FROM (
-            SELECT CASE WHEN jsonb_typeof(i.data -> 'name') = 'string' AND i.data ->> 'name' <> ''
-                        THEN i.data ->> 'name' ELSE 'Unknown' END AS name,
-                   CASE WHEN jsonb_typeof(i.data -> 'message') = 'string' AND i.data ->> 'message' <> ''
-                        THEN i.data ->> 'message' END AS message,
+            SELECT {{UserMediaErrorValues}},
                    i.created_at,
                    i.id
             FROM app_issue i
             JOIN conference c ON c.id = i.conference_id
-            WHERE c.app_id = @app AND i.is_active AND i.code = 'getusermedia_error'
-              AND jsonb_typeof(i.data) = 'object' AND i.data <> jsonb_build_object()
+            WHERE c.app_id = @app AND i.is_active AND {{IsUserMediaError}}
               AND i.created_at >= coalesce(@from, '-infinity') AND i.created_at < coalesce(@until, 'infinity')
         ) gum
         GROUP BY gum.name

@@ -17,6 +17,29 @@ public static class SessionsApi
         IReadOnlyList<CountryCount> Countries,
         IReadOnlyList<CityCount> Cities);
 
+    // What the lists read of session s and of its geo_ip g (the lateral below): shared with the rollup cells
+    // (RollupsInstall.sql). Declared before the statements that embed them (static fields initialize in order).
+    internal const string GeoIp = """
+        CROSS JOIN LATERAL (
+            SELECT geo_ip,
+                   CASE WHEN jsonb_typeof(geo_ip -> 'city') = 'string' THEN nullif(geo_ip ->> 'city', '') END AS city
+            FROM (SELECT CASE WHEN jsonb_typeof(s.geo_ip) = 'object' THEN s.geo_ip END AS geo_ip) o
+        ) g
+        """;
+
+    internal static readonly string SessionValues = $$"""
+        jsonb_typeof(s.platform) = 'object' AND s.platform <> jsonb_build_object() AS has_platform,
+        CASE WHEN jsonb_typeof(s.platform -> 'browser' -> 'name') = 'string'
+             THEN nullif(s.platform -> 'browser' ->> 'name', '') END AS browser,
+        CASE WHEN jsonb_typeof(s.platform -> 'os' -> 'name') = 'string'
+             THEN nullif(s.platform -> 'os' ->> 'name', '') END AS os,
+        CASE WHEN jsonb_typeof(g.geo_ip -> 'country_code') = 'string'
+             THEN nullif(g.geo_ip ->> 'country_code', '') END AS country,
+        g.city,
+        CASE WHEN g.city IS NOT NULL THEN {{Coordinate("g.geo_ip", "latitude")}} END AS latitude,
+        CASE WHEN g.city IS NOT NULL THEN {{Coordinate("g.geo_ip", "longitude")}} END AS longitude
+        """;
+
     // One statement: the app's sessions are read once (a CTE used four times is materialized), each reduced
     // to the few values the lists need, then grouped per list and returned as rows tagged by kind, already in
     // response order (count descending, then name in ordinal order).
@@ -26,23 +49,10 @@ public static class SessionsApi
         WITH session_values AS (
             SELECT s.id,
                    s.created_at,
-                   jsonb_typeof(s.platform) = 'object' AND s.platform <> jsonb_build_object() AS has_platform,
-                   CASE WHEN jsonb_typeof(s.platform -> 'browser' -> 'name') = 'string'
-                        THEN nullif(s.platform -> 'browser' ->> 'name', '') END AS browser,
-                   CASE WHEN jsonb_typeof(s.platform -> 'os' -> 'name') = 'string'
-                        THEN nullif(s.platform -> 'os' ->> 'name', '') END AS os,
-                   CASE WHEN jsonb_typeof(g.geo_ip -> 'country_code') = 'string'
-                        THEN nullif(g.geo_ip ->> 'country_code', '') END AS country,
-                   g.city,
-                   CASE WHEN g.city IS NOT NULL THEN {{Coordinate("g.geo_ip", "latitude")}} END AS latitude,
-                   CASE WHEN g.city IS NOT NULL THEN {{Coordinate("g.geo_ip", "longitude")}} END AS longitude
+                   {{SessionValues}}
             FROM app_session s
             JOIN conference f ON f.id = s.conference_id
-            CROSS JOIN LATERAL (
-                SELECT geo_ip,
-                       CASE WHEN jsonb_typeof(geo_ip -> 'city') = 'string' THEN nullif(geo_ip ->> 'city', '') END AS city
-                FROM (SELECT CASE WHEN jsonb_typeof(s.geo_ip) = 'object' THEN s.geo_ip END AS geo_ip) o
-            ) g
+            {{GeoIp}}
             WHERE f.app_id = @app
               AND s.is_active
               AND s.created_at >= coalesce(@from, '-infinity')
@@ -96,7 +106,7 @@ public static class SessionsApi
     // in a string (exponents, text, NaN) goes to jsonpath .double() in silent mode, which yields NULL
     // instead of raising ('strict' keeps arrays from being unwrapped). jsonpath is several times slower,
     // so it stays off the common path.
-    internal static string Coordinate(string geoIp, string key) => $$"""
+    private static string Coordinate(string geoIp, string key) => $$"""
         CASE jsonb_typeof({{geoIp}} -> '{{key}}')
             WHEN 'number' THEN
                 CASE WHEN length({{geoIp}} ->> '{{key}}') < 300 THEN ({{geoIp}} ->> '{{key}}')::float8 END

@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Globalization;
-using System.Net.Http.Headers;
 using System.Text.Json.Nodes;
 using Microsoft.Extensions.Options;
 using PeerMetrics.Tokens;
@@ -48,8 +47,8 @@ var otherAppId = seed["apps"]![1]!["id"]!.GetValue<string>();
 var otherOrganization = await TenantIsolation.MoveToNewOrganizationAsync(environment["ConnectionStrings__peermetrics"], Guid.Parse(otherAppId));
 
 await using var api = await ApiProcess.StartAsync(environment, LocalProcess.FreePort());
-using var dashboard = Client(api.Address, token);
-using var refresher = Client(api.Address, refreshToken);
+using var dashboard = Http.Client(api.Address, token);
+using var refresher = Http.Client(api.Address, refreshToken);
 var window = $"created_at_gte={DateTime.UtcNow.AddDays(-30):yyyy-MM-ddTHH:mm:ss.fffZ}";
 
 // Cold = a forced recompute (the cache is bypassed, the result still written); warm = a cache hit.
@@ -62,16 +61,16 @@ var coldP99 = new Dictionary<string, double>();
 foreach (var route in summaries)
 {
     var url = $"{route}?appId={appId}&{window}";
-    await TimeAsync(dashboard, url, noCache: false); // connection + JIT warm-up
-    var cold = new Stats(await RepeatAsync(runs, () => TimeAsync(refresher, url, noCache: true)));
-    var warm = new Stats(await RepeatAsync(Math.Max(runs, 200), () => TimeAsync(dashboard, url, noCache: false)));
+    await Http.TimeAsync(dashboard, url, noCache: false); // connection + JIT warm-up
+    var cold = new Stats(await RepeatAsync(runs, () => Http.TimeAsync(refresher, url, noCache: true)));
+    var warm = new Stats(await RepeatAsync(Math.Max(runs, 200), () => Http.TimeAsync(dashboard, url, noCache: false)));
     coldP99[route] = cold.P99;
     Console.WriteLine($"| {route} | {cold.P50:F1} | {cold.P95:F1} | {cold.P99:F1} | {warm.P50:F2} | {warm.P99:F2} | {cold.P50 / warm.P50:F0}× |");
 }
 var allEight = new Stats(await RepeatAsync(runs, async () =>
 {
     var started = Stopwatch.GetTimestamp();
-    await Task.WhenAll(summaries.Select(route => TimeAsync(dashboard, $"{route}?appId={appId}&{window}", noCache: false)));
+    await Task.WhenAll(summaries.Select(route => Http.TimeAsync(dashboard, $"{route}?appId={appId}&{window}", noCache: false)));
     return Stopwatch.GetElapsedTime(started).TotalMilliseconds;
 }));
 Console.WriteLine();
@@ -93,7 +92,7 @@ for (var round = 1; round <= 3; round++)
 {
     var constantResult = await Wrk.RunAsync(new Uri($"http://127.0.0.1:{constantPort}/constant"), null, 32, TimeSpan.FromSeconds(loadSeconds));
     // Refreshed just before, as the Prewarmer would: the entry must not expire inside the run.
-    await TimeAsync(refresher, loadRoute, noCache: true);
+    await Http.TimeAsync(refresher, loadRoute, noCache: true);
     var warmResult = await Wrk.RunAsync(new Uri(api.Address, loadRoute), token, 32, TimeSpan.FromSeconds(loadSeconds));
     Console.WriteLine($"| {round} | constant bytes (slim app, no auth) | {constantResult.RequestsPerSecond:F0} | {constantResult.P50Ms:F2} | {constantResult.P99Ms:F2} | {constantResult.Non2xx} |");
     Console.WriteLine($"| {round} | sessions summary, warm | {warmResult.RequestsPerSecond:F0} | {warmResult.P50Ms:F2} | {warmResult.P99Ms:F2} | {warmResult.Non2xx} |");
@@ -118,35 +117,10 @@ var minute = 0;
 foreach (var route in summaries)
 {
     var down = new Stats(await RepeatAsync(runs, () =>
-        TimeAsync(dashboard, $"{route}?appId={appId}&created_at_gte={DateTime.UtcNow.AddDays(-30).AddMinutes(-++minute):yyyy-MM-ddTHH:mm}Z", noCache: false)));
+        Http.TimeAsync(dashboard, $"{route}?appId={appId}&created_at_gte={DateTime.UtcNow.AddDays(-30).AddMinutes(-++minute):yyyy-MM-ddTHH:mm}Z", noCache: false)));
     Console.WriteLine($"| {route} | {down.P50:F1} | {down.P99:F1} | {coldP99[route]:F1} | {down.P99 - coldP99[route]:+0.0;-0.0} |");
 }
 return 0;
-
-static HttpClient Client(Uri address, string bearer)
-{
-    var client = new HttpClient { BaseAddress = address };
-    client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", bearer);
-    return client;
-}
-
-static async Task<double> TimeAsync(HttpClient client, string url, bool noCache)
-{
-    using var request = new HttpRequestMessage(HttpMethod.Get, url);
-    if (noCache)
-    {
-        request.Headers.CacheControl = new CacheControlHeaderValue { NoCache = true };
-    }
-    var started = Stopwatch.GetTimestamp();
-    using var response = await client.SendAsync(request);
-    await response.Content.ReadAsByteArrayAsync();
-    var elapsed = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
-    if (!response.IsSuccessStatusCode)
-    {
-        throw new InvalidOperationException($"{url} answered {(int)response.StatusCode}");
-    }
-    return elapsed;
-}
 
 static async Task<List<double>> RepeatAsync(int count, Func<Task<double>> measure)
 {

@@ -1,11 +1,13 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json.Nodes;
+using Microsoft.Extensions.Options;
 using Npgsql;
 using NpgsqlTypes;
 using PeerMetrics.Api.Rollups;
 using PeerMetrics.Api.Summaries;
 using PeerMetrics.Testing;
+using PeerMetrics.Tokens;
 
 namespace PeerMetrics.Benchmarks;
 
@@ -66,6 +68,7 @@ internal static class RollupsBenchmark
         }
 
         await WriteCostAsync(first);
+        await ColdComputesUnderWritesAsync(postgres, last, runs);
         foreach (var scale in scales)
         {
             await scale.Connection.DisposeAsync();
@@ -131,8 +134,8 @@ internal static class RollupsBenchmark
         Console.WriteLine();
         Console.WriteLine($"## Write-side cost of the triggers, scale {scale.Factor}, one app, {WriteRounds} alternating rounds of 3 s per case");
         Console.WriteLine();
-        Console.WriteLine("| writers | statement | p50 µs off | p50 µs on | p50 +µs | p99 µs off | p99 µs on | statements/s off | statements/s on | lock waits seen (on) | deadlocks (on) |");
-        Console.WriteLine("|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+        Console.WriteLine("| writers | statement | p50 µs off | p50 µs on | p50 +µs | +µs per round | p99 µs off | p99 µs on | statements/s off | statements/s on | lock waits seen (on) | deadlocks (on) |");
+        Console.WriteLine("|---:|---|---:|---:|---:|---|---:|---:|---:|---:|---:|---:|");
         foreach (var writers in new[] { 1, 8 })
         {
             foreach (var statement in Statements)
@@ -143,14 +146,17 @@ internal static class RollupsBenchmark
                     [true] = ([], 0, 0),
                 };
                 long lockWaits = 0, deadlocks = 0;
+                var perRound = new List<double>();
                 for (var round = 0; round < WriteRounds; round++)
                 {
+                    var roundP50 = new Dictionary<bool, double>();
                     // Alternate which goes first, so a drift in the machine's speed favours neither.
                     foreach (var enabled in round % 2 == 0 ? new[] { true, false } : [false, true])
                     {
                         await SetTriggersAsync(scale.Connection, enabled);
                         var deadlocksBefore = await DeadlocksAsync(scale.Connection);
                         var (latencies, seconds, waits) = await WriteAsync(scale.ConnectionString, scale.App, writers, statement, TimeSpan.FromSeconds(3));
+                        roundP50[enabled] = new Stats(latencies).P50;
                         var (all, total, count) = samples[enabled];
                         all.AddRange(latencies);
                         samples[enabled] = (all, total + seconds, count + latencies.Count);
@@ -160,16 +166,80 @@ internal static class RollupsBenchmark
                             deadlocks += await DeadlocksAsync(scale.Connection) - deadlocksBefore;
                         }
                     }
+                    perRound.Add(roundP50[true] - roundP50[false]);
                 }
                 await SetTriggersAsync(scale.Connection, true);
                 // The maintainer is not running here: empty the log between cases.
                 await RollupsDatabase.CatchUpAsync(scale.Connection, 2_000, TimeSpan.Zero, null, CancellationToken.None);
                 var off = new Stats(samples[false].Latencies);
                 var on = new Stats(samples[true].Latencies);
-                Console.WriteLine($"| {writers} | {statement.Name} | {off.P50:F0} | {on.P50:F0} | {on.P50 - off.P50:+0;-0} | {off.P99:F0} | {on.P99:F0} | " +
+                Console.WriteLine($"| {writers} | {statement.Name} | {off.P50:F0} | {on.P50:F0} | {on.P50 - off.P50:+0;-0} | {string.Join(", ", perRound.Select(d => d.ToString("+0;-0", CultureInfo.InvariantCulture)))} | {off.P99:F0} | {on.P99:F0} | " +
                                   $"{samples[false].Count / samples[false].Seconds:F0} | {samples[true].Count / samples[true].Seconds:F0} | {lockWaits} | {deadlocks} |");
             }
         }
+    }
+
+    /// <summary>
+    /// Cold computes through the real Api (its maintainer running), idle and while 8 writers change the measured
+    /// app: with rollups that stay current under writes, the two are alike; had the reads fallen back to raw rows,
+    /// they would take the raw figures of the table above.
+    /// </summary>
+    private static async Task ColdComputesUnderWritesAsync(PostgresServer postgres, Scale scale, int runs)
+    {
+        await using var redis = await RedisServer.StartNewAsync();
+        const string signingKey = "benchmark-signing-key-0123456789abcdef01234567";
+        var environment = new Dictionary<string, string>
+        {
+            ["ConnectionStrings__peermetrics"] = scale.ConnectionString,
+            ["ConnectionStrings__cache"] = redis.ConnectionString,
+            ["Auth__SigningKey"] = signingKey,
+            ["ASPNETCORE_ENVIRONMENT"] = "Production",
+            ["Logging__LogLevel__Default"] = "Warning",
+            ["SummaryCache__SlowComputeThreshold"] = "00:00:10",
+        };
+        await using var api = await ApiProcess.StartAsync(environment, LocalProcess.FreePort());
+        var tokens = new TokenIssuer(Options.Create(new AuthOptions { SigningKey = signingKey }), TimeProvider.System);
+        using var refresher = Http.Client(api.Address, tokens.CreateRefreshToken(TimeSpan.FromHours(1)));
+        var window = $"created_at_gte={DateTime.UtcNow.AddDays(-30):yyyy-MM-ddTHH:mm}Z";
+
+        Console.WriteLine();
+        Console.WriteLine($"## Cold computes through the Api, scale {scale.Factor}, default window, idle vs 8 writers on the app ({runs} runs, ms)");
+        Console.WriteLine();
+        Console.WriteLine("| summary | idle p50 | idle p95 | under writes p50 | under writes p95 | p50 ratio |");
+        Console.WriteLine("|---|---:|---:|---:|---:|---:|");
+        var idle = new Dictionary<string, Stats>();
+        foreach (var summary in SummaryCatalog.All)
+        {
+            var url = $"{summary.Route}?appId={scale.App}&{window}";
+            await Http.TimeAsync(refresher, url, noCache: true);
+            idle[summary.Label] = await ColdStatsAsync(refresher, url, runs);
+        }
+        using var stop = new CancellationTokenSource();
+        var writes = Statements.Select(statement => WriteAsync(scale.ConnectionString, scale.App, 2, statement, TimeSpan.FromMinutes(10), stop.Token)).ToList();
+        var underWrites = new Dictionary<string, Stats>();
+        foreach (var summary in SummaryCatalog.All)
+        {
+            underWrites[summary.Label] = await ColdStatsAsync(refresher, $"{summary.Route}?appId={scale.App}&{window}", runs);
+        }
+        await stop.CancelAsync();
+        var written = (await Task.WhenAll(writes)).Sum(w => (double)w.Latencies.Count / w.Seconds);
+        foreach (var summary in SummaryCatalog.All)
+        {
+            var (quiet, busy) = (idle[summary.Label], underWrites[summary.Label]);
+            Console.WriteLine($"| {summary.Label} | {quiet.P50:F1} | {quiet.P95:F1} | {busy.P50:F1} | {busy.P95:F1} | {busy.P50 / quiet.P50:F2} |");
+        }
+        Console.WriteLine();
+        Console.WriteLine($"Writers: {written:F0} statements/s on the app during the measurement.");
+    }
+
+    private static async Task<Stats> ColdStatsAsync(HttpClient refresher, string url, int runs)
+    {
+        var samples = new List<double>();
+        for (var i = 0; i < runs; i++)
+        {
+            samples.Add(await Http.TimeAsync(refresher, url, noCache: true));
+        }
+        return new Stats(samples);
     }
 
     // Disabling the triggers, not uninstalling: a round switches in a moment and the rollups stay installed.
@@ -218,12 +288,13 @@ internal static class RollupsBenchmark
     ];
 
     private static async Task<(List<double> Latencies, double Seconds, long LockWaits)> WriteAsync(string connectionString, Guid app, int writers,
-        Statement statement, TimeSpan duration)
+        Statement statement, TimeSpan duration, CancellationToken stopped = default)
     {
         var samples = new List<double>[writers];
         var stop = Stopwatch.StartNew();
         // Sampled every 10 ms while the writers run: backends of this database waiting for a heavyweight lock.
-        var lockWaits = SampleLockWaitsAsync(connectionString, () => stop.Elapsed < duration);
+        bool Running() => stop.Elapsed < duration && !stopped.IsCancellationRequested;
+        var lockWaits = SampleLockWaitsAsync(connectionString, Running);
         await Task.WhenAll(Enumerable.Range(0, writers).Select(async writer =>
         {
             await using var connection = new NpgsqlConnection(connectionString);
@@ -250,7 +321,7 @@ internal static class RollupsBenchmark
             command.Parameters.Add(new NpgsqlParameter("connection", NpgsqlDbType.Uuid) { Value = connectionId });
             await command.PrepareAsync();
             var own = samples[writer] = [];
-            while (stop.Elapsed < duration)
+            while (Running())
             {
                 var started = Stopwatch.GetTimestamp();
                 await command.ExecuteNonQueryAsync();

@@ -1,0 +1,34 @@
+using System.Diagnostics;
+using System.Net.Http.Headers;
+
+namespace PeerMetrics.Benchmarks;
+
+/// <summary>The benchmark's requests to the Api.</summary>
+internal static class Http
+{
+    public static HttpClient Client(Uri address, string bearer)
+    {
+        var client = new HttpClient { BaseAddress = address };
+        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", bearer);
+        return client;
+    }
+
+    /// <summary>One request's milliseconds, body read; <paramref name="noCache"/> asks for a recompute (refresh tokens only).</summary>
+    public static async Task<double> TimeAsync(HttpClient client, string url, bool noCache)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Get, url);
+        if (noCache)
+        {
+            request.Headers.CacheControl = new CacheControlHeaderValue { NoCache = true };
+        }
+        var started = Stopwatch.GetTimestamp();
+        using var response = await client.SendAsync(request);
+        await response.Content.ReadAsByteArrayAsync();
+        var elapsed = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
+        if (!response.IsSuccessStatusCode)
+        {
+            throw new InvalidOperationException($"{url} answered {(int)response.StatusCode}");
+        }
+        return elapsed;
+    }
+}
