@@ -36,7 +36,8 @@ public sealed class RollupsMonitor
         _backfilled = meter.CreateCounter<long>("peermetrics.rollups.backfilled", "{conference}", "Conferences backfilled by this process.");
         _reads = meter.CreateCounter<long>("peermetrics.rollups.reads", "{compute}",
             "Computes that asked for the rollups, by what answered them: source=rollups (current in the reading snapshot), " +
-            "rollups_after_catch_up (pending changes applied first) or raw (too far behind).");
+            "rollups_after_catch_up (pending changes applied first), rollups_within_staleness (Rollups:MaxStaleness) " +
+            "or raw (not ready, or too far behind).");
     }
 
     private sealed record Observation(RollupsStatus? Status, long ReadAt);
@@ -91,6 +92,7 @@ public sealed class RollupsMonitor
         {
             RollupsRead.Current => "rollups",
             RollupsRead.CaughtUp => "rollups_after_catch_up",
+            RollupsRead.WithinStaleness => "rollups_within_staleness",
             _ => "raw",
         }));
 
@@ -117,6 +119,9 @@ public enum RollupsRead
 
     /// <summary>The rollups, once the changes pending at the read were applied.</summary>
     CaughtUp,
+
+    /// <summary>The rollups as they were, at most <see cref="RollupsOptions.MaxStaleness"/> behind.</summary>
+    WithinStaleness,
 
     /// <summary>Raw rows: the rollups were not ready, or too far behind.</summary>
     Raw,

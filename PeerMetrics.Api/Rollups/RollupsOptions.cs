@@ -51,6 +51,14 @@ public sealed class RollupsOptions
     /// </summary>
     public int ReadCatchUpLimit { get; set; } = 10_000;
 
+    /// <summary>
+    /// How much older than the compute its data may be. Zero (the default): exact, a compute first applies the
+    /// changes pending at its read. Above zero, a compute answers from the rollups as they are while the last
+    /// complete maintainer run started at most this long before it, so under a steady write load it never waits
+    /// for one (the cache serves entries up to <c>SummaryCache:Ttl</c> old anyway).
+    /// </summary>
+    public TimeSpan MaxStaleness { get; set; } = TimeSpan.Zero;
+
     /// <summary>Change-log rows consumed by one maintainer run.</summary>
     public int MaxEntriesPerRun { get; set; } = 100_000;
 

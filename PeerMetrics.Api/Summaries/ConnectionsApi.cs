@@ -59,15 +59,6 @@ public static class ConnectionsApi
         return new ConnectionsSummary([new("Direct", counts.Direct), new("Relayed", counts.Relayed)]);
     }
 
-    // No braces in these statements: EF formats raw SQL with string.Format when it has parameters.
-    // The first negotiation of each connection counts when it reached "connected" (a "stable" renegotiation
-    // or a failed attempt has no setup time). Its times are text written by Python, parsed by
-    // SummarySqlTime.Instant, which never raises: a malformed value skips its connection only.
-    // The JSON tests stay out of WHERE on purpose: Postgres cannot estimate them, and a near-zero row
-    // estimate there turned the join to conference into ~50k index probes. A connection that does not
-    // qualify simply gets NULL texts, hence NULL instants, and drops out at "end_at >= start_at".
-    // MATERIALIZED keeps texts and instants as plain columns; otherwise the planner would copy the parse
-    // expression into every reference of them.
     // Connection c's first negotiation (n.first, n.connected), the texts of its times when it reached
     // "connected", and the setup-time bucket of its parsed times: shared with the rollup cells (RollupsInstall.sql).
     internal const string FirstNegotiation = """
@@ -91,6 +82,15 @@ public static class ConnectionsApi
         width_bucket(date_part('epoch', end_at - start_at) * 1000, ARRAY[250, 500, 750, 1000, 1500, 2000, 2500, 3000, 4000, 5000]::float8[])
         """;
 
+    // No braces in these statements: EF formats raw SQL with string.Format when it has parameters.
+    // The first negotiation of each connection counts when it reached "connected" (a "stable" renegotiation
+    // or a failed attempt has no setup time). Its times are text written by Python, parsed by
+    // SummarySqlTime.Instant, which never raises: a malformed value skips its connection only.
+    // The JSON tests stay out of WHERE on purpose: Postgres cannot estimate them, and a near-zero row
+    // estimate there turned the join to conference into ~50k index probes. A connection that does not
+    // qualify simply gets NULL texts, hence NULL instants, and drops out at "end_at >= start_at".
+    // MATERIALIZED keeps texts and instants as plain columns; otherwise the planner would copy the parse
+    // expression into every reference of them.
     private static readonly string SetupTimeSql = $$"""
         WITH negotiation AS MATERIALIZED (
             SELECT c.conference_id,

@@ -39,9 +39,6 @@ public static class IssuesApi
         ORDER BY sum(r.issues) DESC, r.code COLLATE "C"
         """;
 
-    // data may be any JSON or SQL NULL: only non-empty objects count (no brace literal here: EF treats
-    // {…} in raw SQL as a parameter placeholder). The name is "Unknown" unless it is a
-    // non-empty string; the message is the first non-empty string message by (created_at, id).
     // Issue i's getUserMedia error, as the raw summary and its rollup cells (RollupsInstall.sql) read it.
     internal const string IsUserMediaError = """
         i.code = 'getusermedia_error' AND jsonb_typeof(i.data) = 'object' AND i.data <> jsonb_build_object()
@@ -54,6 +51,9 @@ public static class IssuesApi
              THEN i.data ->> 'message' END AS message
         """;
 
+    // data may be any JSON or SQL NULL: only non-empty objects count (no brace literal here: EF treats
+    // {…} in raw SQL as a parameter placeholder). The name is "Unknown" unless it is a
+    // non-empty string; the message is the first non-empty string message by (created_at, id).
     private const string UserMediaErrorsSql = $$"""
         SELECT gum.name AS "Name",
                coalesce((array_agg(gum.message ORDER BY gum.created_at, gum.id)

@@ -17,11 +17,13 @@ public sealed class SummaryDatabase(
     TimeProvider time)
 {
     // In the reading snapshot: can the rollups serve at all, how many logged changes wait (counted up to the
-    // limit), and the instant every change the answer must hold was committed by.
+    // limit), the instant every change the answer must hold was committed by, and whether the rollups hold
+    // every change committed before that instant less the allowed staleness.
     private static readonly string SnapshotSql = $"""
         SELECT s.phase = 'ready' AND {RollupsSql.Schema}.triggers_ok() AS "Ready",
                (SELECT count(*) FROM (SELECT FROM {RollupsSql.Schema}.change_log LIMIT @limit + 1) l) AS "Pending",
-               transaction_timestamp() AS "At"
+               transaction_timestamp() AS "At",
+               coalesce(s.current_through >= transaction_timestamp() - @staleness, false) AS "Recent"
         FROM {RollupsSql.Schema}.state s
         """;
 
@@ -31,7 +33,7 @@ public sealed class SummaryDatabase(
         FROM {RollupsSql.Schema}.state s
         """;
 
-    private sealed record SnapshotState(bool Ready, long Pending, DateTime At);
+    private sealed record SnapshotState(bool Ready, long Pending, DateTime At, bool Recent);
 
     /// <summary>
     /// The statement's rows for the query. Asked for <see cref="SummarySource.Rollups"/>, it answers from the
@@ -39,6 +41,8 @@ public sealed class SummaryDatabase(
     /// answer is always the raw answer over the data committed before the read (or later):
     /// <list type="bullet">
     /// <item>no change waits to be applied in the reading snapshot: the rollups of that snapshot;</item>
+    /// <item>some wait, but the rollups are at most <see cref="RollupsOptions.MaxStaleness"/> behind: the
+    /// rollups of that snapshot (never, with the default zero);</item>
     /// <item>a few wait: they are applied now (or by the maintainer already at it), then the rollups of a
     /// snapshot that holds them;</item>
     /// <item>more than <see cref="RollupsOptions.ReadCatchUpLimit"/> wait, or catching up takes longer than
@@ -60,14 +64,19 @@ public sealed class SummaryDatabase(
         SnapshotState state;
         await using (var snapshot = await db.Database.BeginTransactionAsync(IsolationLevel.RepeatableRead, cancellationToken))
         {
-            state = await db.Database.SqlQueryRaw<SnapshotState>(SnapshotSql, new NpgsqlParameter("limit", settings.ReadCatchUpLimit))
+            state = await db.Database.SqlQueryRaw<SnapshotState>(SnapshotSql,
+                    new NpgsqlParameter("limit", settings.ReadCatchUpLimit), new NpgsqlParameter("staleness", settings.MaxStaleness))
                 .SingleAsync(cancellationToken);
-            if (!state.Ready || state.Pending == 0 || state.Pending > settings.ReadCatchUpLimit)
+            RollupsRead? read = !state.Ready ? RollupsRead.Raw
+                : state.Pending == 0 ? RollupsRead.Current
+                : settings.MaxStaleness > TimeSpan.Zero && state.Recent ? RollupsRead.WithinStaleness
+                : state.Pending > settings.ReadCatchUpLimit ? RollupsRead.Raw
+                : null;
+            if (read is { } answered)
             {
-                var current = state.Ready && state.Pending == 0;
-                var rows = await RowsAsync<TRow>(db, current ? sql.Rollup : sql.Raw, sql, query, cancellationToken);
+                var rows = await RowsAsync<TRow>(db, answered == RollupsRead.Raw ? sql.Raw : sql.Rollup, sql, query, cancellationToken);
                 await snapshot.CommitAsync(cancellationToken);
-                rollups.RecordRead(current ? RollupsRead.Current : RollupsRead.Raw);
+                rollups.RecordRead(answered);
                 return rows;
             }
             await snapshot.CommitAsync(cancellationToken);
@@ -94,7 +103,8 @@ public sealed class SummaryDatabase(
         {
             if (settings.Maintain)
             {
-                var run = await RollupsDatabase.ApplyAsync(connection, settings.MaxEntriesPerRun, settings.BackfillBatch,
+                // No backfill batch: a request only applies changes (the rollups were ready at its read).
+                var run = await RollupsDatabase.ApplyAsync(connection, settings.MaxEntriesPerRun, backfillBatch: 0,
                     settings.ResetDelay, cancellationToken);
                 rollups.Record(run);
             }

@@ -1,4 +1,6 @@
 using System.Diagnostics;
+using Microsoft.Extensions.Options;
+using PeerMetrics.Tokens;
 
 namespace PeerMetrics.Benchmarks;
 
@@ -17,6 +19,31 @@ public sealed class ApiProcess : IAsyncDisposable
     }
 
     public Uri Address { get; }
+
+    /// <summary>The JWT signing key every benchmark Api is given (tokens are minted with it).</summary>
+    public const string SigningKey = "benchmark-signing-key-0123456789abcdef01234567";
+
+    /// <summary>The environment of a benchmark Api on <paramref name="database"/> (and the cache, when given), in Production.</summary>
+    public static Dictionary<string, string> Environment(string database, string? cache = null)
+    {
+        var environment = new Dictionary<string, string>
+        {
+            ["ConnectionStrings__peermetrics"] = database,
+            ["Auth__SigningKey"] = SigningKey,
+            ["ASPNETCORE_ENVIRONMENT"] = "Production",
+            ["Logging__LogLevel__Default"] = "Warning",
+            // Computes are timed here, not logged.
+            ["SummaryCache__SlowComputeThreshold"] = "00:00:10",
+        };
+        if (cache is not null)
+        {
+            environment["ConnectionStrings__cache"] = cache;
+        }
+        return environment;
+    }
+
+    /// <summary>A token issuer with <see cref="SigningKey"/>.</summary>
+    public static TokenIssuer Tokens() => new(Options.Create(new AuthOptions { SigningKey = SigningKey }), TimeProvider.System);
 
     public static string DllPath => Path.Combine(AppContext.BaseDirectory, "PeerMetrics.Api.dll");
 

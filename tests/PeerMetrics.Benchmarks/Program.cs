@@ -1,8 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json.Nodes;
-using Microsoft.Extensions.Options;
-using PeerMetrics.Tokens;
 using PeerMetrics.Api.Summaries;
 using PeerMetrics.Benchmarks;
 using PeerMetrics.Testing;
@@ -24,23 +22,14 @@ var summaries = SummaryCatalog.All.Select(summary => summary.Route).ToList();
 
 await using var postgres = await PostgresServer.StartNewAsync();
 await using var redis = await RedisServer.StartNewAsync();
-const string signingKey = "benchmark-signing-key-0123456789abcdef01234567";
-var environment = new Dictionary<string, string>
-{
-    ["ConnectionStrings__peermetrics"] = await postgres.CreateDatabaseAsync("peermetrics"),
-    ["ConnectionStrings__cache"] = redis.ConnectionString,
-    ["Auth__SigningKey"] = signingKey,
-    ["ASPNETCORE_ENVIRONMENT"] = "Production",
-    ["Logging__LogLevel__Default"] = "Warning",
-    ["SummaryCache__SlowComputeThreshold"] = "00:00:10",
-};
+var environment = ApiProcess.Environment(await postgres.CreateDatabaseAsync("peermetrics"), redis.ConnectionString);
 
 var seedClock = Stopwatch.StartNew();
 var seed = JsonNode.Parse(await ApiProcess.SeedAsync(environment, scale))!;
 Console.WriteLine($"Seeded scale {scale} in {seedClock.Elapsed.TotalSeconds:F1} s");
 var token = seed["token"]!.GetValue<string>();
 var appId = seed["apps"]![0]!["id"]!.GetValue<string>();
-var tokens = new TokenIssuer(Options.Create(new AuthOptions { SigningKey = signingKey }), TimeProvider.System);
+var tokens = ApiProcess.Tokens();
 var refreshToken = tokens.CreateRefreshToken(TimeSpan.FromHours(1));
 // A second tenant for the isolation run: the seed's second app, moved into an organization of its own.
 var otherAppId = seed["apps"]![1]!["id"]!.GetValue<string>();

@@ -1,13 +1,11 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json.Nodes;
-using Microsoft.Extensions.Options;
 using Npgsql;
 using NpgsqlTypes;
 using PeerMetrics.Api.Rollups;
 using PeerMetrics.Api.Summaries;
 using PeerMetrics.Testing;
-using PeerMetrics.Tokens;
 
 namespace PeerMetrics.Benchmarks;
 
@@ -68,7 +66,7 @@ internal static class RollupsBenchmark
         }
 
         await WriteCostAsync(first);
-        await ColdComputesUnderWritesAsync(postgres, last, runs);
+        await ColdComputesUnderWritesAsync(last, Math.Min(runs, 10));
         foreach (var scale in scales)
         {
             await scale.Connection.DisposeAsync();
@@ -79,13 +77,7 @@ internal static class RollupsBenchmark
     private static async Task<Scale> SeedAsync(PostgresServer postgres, double factor, bool measureSeedWithout)
     {
         var connectionString = await postgres.CreateDatabaseAsync($"peermetrics_{factor.ToString(CultureInfo.InvariantCulture).Replace('.', '_')}");
-        var environment = new Dictionary<string, string>
-        {
-            ["ConnectionStrings__peermetrics"] = connectionString,
-            ["Auth__SigningKey"] = "benchmark-signing-key-0123456789abcdef01234567",
-            ["ASPNETCORE_ENVIRONMENT"] = "Production",
-            ["Logging__LogLevel__Default"] = "Warning",
-        };
+        var environment = ApiProcess.Environment(connectionString);
         var connection = new NpgsqlConnection(new NpgsqlConnectionStringBuilder(connectionString) { CommandTimeout = 0 }.ConnectionString);
         await connection.OpenAsync();
         if (measureSeedWithout)
@@ -134,8 +126,8 @@ internal static class RollupsBenchmark
         Console.WriteLine();
         Console.WriteLine($"## Write-side cost of the triggers, scale {scale.Factor}, one app, {WriteRounds} alternating rounds of 3 s per case");
         Console.WriteLine();
-        Console.WriteLine("| writers | statement | p50 µs off | p50 µs on | p50 +µs | +µs per round | p99 µs off | p99 µs on | statements/s off | statements/s on | lock waits seen (on) | deadlocks (on) |");
-        Console.WriteLine("|---:|---|---:|---:|---:|---|---:|---:|---:|---:|---:|---:|");
+        Console.WriteLine("| writers | statement | p50 µs off | p50 µs on | p50 +µs | +µs per round | p99 µs off | p99 µs on | statements/s off | statements/s on | lock waits seen off | lock waits seen on | deadlocks on |");
+        Console.WriteLine("|---:|---|---:|---:|---:|---|---:|---:|---:|---:|---|---|---:|");
         foreach (var writers in new[] { 1, 8 })
         {
             foreach (var statement in Statements)
@@ -145,7 +137,8 @@ internal static class RollupsBenchmark
                     [false] = ([], 0, 0),
                     [true] = ([], 0, 0),
                 };
-                long lockWaits = 0, deadlocks = 0;
+                var lockWaits = new Dictionary<bool, Dictionary<string, long>> { [false] = [], [true] = [] };
+                long deadlocks = 0;
                 var perRound = new List<double>();
                 for (var round = 0; round < WriteRounds; round++)
                 {
@@ -160,9 +153,12 @@ internal static class RollupsBenchmark
                         var (all, total, count) = samples[enabled];
                         all.AddRange(latencies);
                         samples[enabled] = (all, total + seconds, count + latencies.Count);
+                        foreach (var (waitEvent, seen) in waits)
+                        {
+                            lockWaits[enabled][waitEvent] = lockWaits[enabled].GetValueOrDefault(waitEvent) + seen;
+                        }
                         if (enabled)
                         {
-                            lockWaits += waits;
                             deadlocks += await DeadlocksAsync(scale.Connection) - deadlocksBefore;
                         }
                     }
@@ -174,62 +170,89 @@ internal static class RollupsBenchmark
                 var off = new Stats(samples[false].Latencies);
                 var on = new Stats(samples[true].Latencies);
                 Console.WriteLine($"| {writers} | {statement.Name} | {off.P50:F0} | {on.P50:F0} | {on.P50 - off.P50:+0;-0} | {string.Join(", ", perRound.Select(d => d.ToString("+0;-0", CultureInfo.InvariantCulture)))} | {off.P99:F0} | {on.P99:F0} | " +
-                                  $"{samples[false].Count / samples[false].Seconds:F0} | {samples[true].Count / samples[true].Seconds:F0} | {lockWaits} | {deadlocks} |");
+                                  $"{samples[false].Count / samples[false].Seconds:F0} | {samples[true].Count / samples[true].Seconds:F0} | {Waits(lockWaits[false])} | {Waits(lockWaits[true])} | {deadlocks} |");
             }
         }
     }
 
     /// <summary>
     /// Cold computes through the real Api (its maintainer running), idle and while 8 writers change the measured
-    /// app: with rollups that stay current under writes, the two are alike; had the reads fallen back to raw rows,
-    /// they would take the raw figures of the table above.
+    /// app's live calls at a steady <see cref="SteadyWritesPerSecond"/>, with the default <c>Rollups:MaxStaleness</c>
+    /// (0: exact, a compute applies what is pending first) and with 1 s. The maintainer's lag is sampled meanwhile.
     /// </summary>
-    private static async Task ColdComputesUnderWritesAsync(PostgresServer postgres, Scale scale, int runs)
+    private static async Task ColdComputesUnderWritesAsync(Scale scale, int runs)
     {
         await using var redis = await RedisServer.StartNewAsync();
-        const string signingKey = "benchmark-signing-key-0123456789abcdef01234567";
-        var environment = new Dictionary<string, string>
-        {
-            ["ConnectionStrings__peermetrics"] = scale.ConnectionString,
-            ["ConnectionStrings__cache"] = redis.ConnectionString,
-            ["Auth__SigningKey"] = signingKey,
-            ["ASPNETCORE_ENVIRONMENT"] = "Production",
-            ["Logging__LogLevel__Default"] = "Warning",
-            ["SummaryCache__SlowComputeThreshold"] = "00:00:10",
-        };
-        await using var api = await ApiProcess.StartAsync(environment, LocalProcess.FreePort());
-        var tokens = new TokenIssuer(Options.Create(new AuthOptions { SigningKey = signingKey }), TimeProvider.System);
-        using var refresher = Http.Client(api.Address, tokens.CreateRefreshToken(TimeSpan.FromHours(1)));
         var window = $"created_at_gte={DateTime.UtcNow.AddDays(-30):yyyy-MM-ddTHH:mm}Z";
+        var columns = new List<(string Name, Dictionary<string, Stats> Cold, Stats? Lag)>();
+        foreach (var staleness in new[] { "00:00:00", "00:00:01" })
+        {
+            var environment = ApiProcess.Environment(scale.ConnectionString, redis.ConnectionString);
+            environment["Rollups__MaxStaleness"] = staleness;
+            await using var api = await ApiProcess.StartAsync(environment, LocalProcess.FreePort());
+            using var refresher = Http.Client(api.Address, ApiProcess.Tokens().CreateRefreshToken(TimeSpan.FromHours(1)));
+            if (columns.Count == 0)
+            {
+                columns.Add(("idle", await ColdAllAsync(refresher, scale.App, window, runs), null));
+            }
+            using var stop = new CancellationTokenSource();
+            var writes = Statements.Select(statement => WriteAsync(scale.ConnectionString, scale.App, 2, statement, TimeSpan.FromMinutes(10),
+                stop.Token, SteadyWritesPerSecond / 8.0)).ToList();
+            var lag = SampleLagAsync(scale.ConnectionString, stop.Token);
+            var cold = await ColdAllAsync(refresher, scale.App, window, runs);
+            await stop.CancelAsync();
+            var written = (await Task.WhenAll(writes)).Sum(w => w.Latencies.Count / w.Seconds);
+            columns.Add(($"under writes, MaxStaleness {staleness} ({written:F0} writes/s)", cold, new Stats(await lag)));
+        }
 
         Console.WriteLine();
-        Console.WriteLine($"## Cold computes through the Api, scale {scale.Factor}, default window, idle vs 8 writers on the app ({runs} runs, ms)");
+        Console.WriteLine($"## Cold computes through the Api, scale {scale.Factor}, default window, idle vs steady writes on the app ({runs} runs, p50 / p95 ms)");
         Console.WriteLine();
-        Console.WriteLine("| summary | idle p50 | idle p95 | under writes p50 | under writes p95 | p50 ratio |");
-        Console.WriteLine("|---|---:|---:|---:|---:|---:|");
-        var idle = new Dictionary<string, Stats>();
+        Console.WriteLine("| summary | " + string.Join(" | ", columns.Select(c => c.Name)) + " |");
+        Console.WriteLine("|---|" + string.Concat(columns.Select(_ => "---:|")));
         foreach (var summary in SummaryCatalog.All)
         {
-            var url = $"{summary.Route}?appId={scale.App}&{window}";
+            Console.WriteLine($"| {summary.Label} | " + string.Join(" | ", columns.Select(c => $"{c.Cold[summary.Label].P50:F1} / {c.Cold[summary.Label].P95:F1}")) + " |");
+        }
+        Console.WriteLine();
+        foreach (var (name, _, lag) in columns.Where(c => c.Lag is not null))
+        {
+            Console.WriteLine($"Maintainer lag (age of the oldest pending change, sampled every 100 ms), {name}: p50 {lag!.P50:F2} s, p99 {lag.P99:F2} s, max {lag.Percentile(100):F2} s");
+        }
+    }
+
+    private const int SteadyWritesPerSecond = 200;
+
+    private static async Task<Dictionary<string, Stats>> ColdAllAsync(HttpClient refresher, Guid app, string window, int runs)
+    {
+        var cold = new Dictionary<string, Stats>();
+        foreach (var summary in SummaryCatalog.All)
+        {
+            var url = $"{summary.Route}?appId={app}&{window}";
             await Http.TimeAsync(refresher, url, noCache: true);
-            idle[summary.Label] = await ColdStatsAsync(refresher, url, runs);
+            cold[summary.Label] = await ColdStatsAsync(refresher, url, runs);
         }
-        using var stop = new CancellationTokenSource();
-        var writes = Statements.Select(statement => WriteAsync(scale.ConnectionString, scale.App, 2, statement, TimeSpan.FromMinutes(10), stop.Token)).ToList();
-        var underWrites = new Dictionary<string, Stats>();
-        foreach (var summary in SummaryCatalog.All)
+        return cold;
+    }
+
+    private static async Task<List<double>> SampleLagAsync(string connectionString, CancellationToken stop)
+    {
+        await using var connection = new NpgsqlConnection(connectionString);
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand("SELECT lag_seconds FROM peermetrics_rollups.status()", connection);
+        var samples = new List<double>();
+        while (!stop.IsCancellationRequested)
         {
-            underWrites[summary.Label] = await ColdStatsAsync(refresher, $"{summary.Route}?appId={scale.App}&{window}", runs);
+            samples.Add((double)(await command.ExecuteScalarAsync())!);
+            try
+            {
+                await Task.Delay(100, stop);
+            }
+            catch (OperationCanceledException)
+            {
+            }
         }
-        await stop.CancelAsync();
-        var written = (await Task.WhenAll(writes)).Sum(w => (double)w.Latencies.Count / w.Seconds);
-        foreach (var summary in SummaryCatalog.All)
-        {
-            var (quiet, busy) = (idle[summary.Label], underWrites[summary.Label]);
-            Console.WriteLine($"| {summary.Label} | {quiet.P50:F1} | {quiet.P95:F1} | {busy.P50:F1} | {busy.P95:F1} | {busy.P50 / quiet.P50:F2} |");
-        }
-        Console.WriteLine();
-        Console.WriteLine($"Writers: {written:F0} statements/s on the app during the measurement.");
+        return samples;
     }
 
     private static async Task<Stats> ColdStatsAsync(HttpClient refresher, string url, int runs)
@@ -241,6 +264,9 @@ internal static class RollupsBenchmark
         }
         return new Stats(samples);
     }
+
+    private static string Waits(Dictionary<string, long> waits) =>
+        waits.Count == 0 ? "0" : string.Join(", ", waits.OrderByDescending(w => w.Value).Select(w => $"{w.Key} {w.Value}"));
 
     // Disabling the triggers, not uninstalling: a round switches in a moment and the rollups stay installed.
     private static Task SetTriggersAsync(NpgsqlConnection connection, bool enabled) => ExecuteAsync(connection, $"""
@@ -287,8 +313,8 @@ internal static class RollupsBenchmark
         new("soft delete session", "UPDATE app_session SET is_active = NOT is_active WHERE id = @session"),
     ];
 
-    private static async Task<(List<double> Latencies, double Seconds, long LockWaits)> WriteAsync(string connectionString, Guid app, int writers,
-        Statement statement, TimeSpan duration, CancellationToken stopped = default)
+    private static async Task<(List<double> Latencies, double Seconds, Dictionary<string, long> LockWaits)> WriteAsync(string connectionString, Guid app, int writers,
+        Statement statement, TimeSpan duration, CancellationToken stopped = default, double perWriterPerSecond = 0)
     {
         var samples = new List<double>[writers];
         var stop = Stopwatch.StartNew();
@@ -299,12 +325,13 @@ internal static class RollupsBenchmark
         {
             await using var connection = new NpgsqlConnection(connectionString);
             await connection.OpenAsync();
-            // Each writer its own rows (as concurrent Django requests on one app are for different calls).
+            // Each writer its own rows of a live call (as concurrent Django requests on one app are for different
+            // calls): the app's latest sessions.
             await using var pick = new NpgsqlCommand("""
                 SELECT s.conference_id, s.participant_id, s.id, x.id FROM app_session s
                 JOIN conference c ON c.id = s.conference_id JOIN app_connection x ON x.session_id = s.id
                 WHERE c.app_id = @app AND jsonb_typeof(x.connection_info -> 'negotiations') = 'array'
-                ORDER BY s.id OFFSET @offset LIMIT 1
+                ORDER BY s.created_at DESC, s.id OFFSET @offset LIMIT 1
                 """, connection);
             pick.Parameters.AddWithValue("app", app);
             pick.Parameters.AddWithValue("offset", writer * 97);
@@ -321,27 +348,46 @@ internal static class RollupsBenchmark
             command.Parameters.Add(new NpgsqlParameter("connection", NpgsqlDbType.Uuid) { Value = connectionId });
             await command.PrepareAsync();
             var own = samples[writer] = [];
+            var pace = perWriterPerSecond > 0 ? TimeSpan.FromSeconds(1 / perWriterPerSecond) : TimeSpan.Zero;
+            var next = Stopwatch.GetTimestamp();
             while (Running())
             {
                 var started = Stopwatch.GetTimestamp();
                 await command.ExecuteNonQueryAsync();
                 own.Add(Stopwatch.GetElapsedTime(started).TotalMicroseconds);
+                if (pace > TimeSpan.Zero)
+                {
+                    next += (long)(pace.TotalSeconds * Stopwatch.Frequency);
+                    var wait = Stopwatch.GetElapsedTime(Stopwatch.GetTimestamp(), next);
+                    if (wait > TimeSpan.Zero)
+                    {
+                        await Task.Delay(wait, CancellationToken.None);
+                    }
+                }
             }
         }));
         var seconds = stop.Elapsed.TotalSeconds;
         return ([.. samples.SelectMany(s => s)], seconds, await lockWaits);
     }
 
-    private static async Task<long> SampleLockWaitsAsync(string connectionString, Func<bool> running)
+    /// <summary>Lock waits by wait event (e.g. <c>extend</c>, <c>transactionid</c>), summed over the samples.</summary>
+    private static async Task<Dictionary<string, long>> SampleLockWaitsAsync(string connectionString, Func<bool> running)
     {
         await using var connection = new NpgsqlConnection(connectionString);
         await connection.OpenAsync();
         await using var command = new NpgsqlCommand(
-            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'", connection);
-        long seen = 0;
+            "SELECT wait_event FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'", connection);
+        var seen = new Dictionary<string, long>();
         while (running())
         {
-            seen += (long)(await command.ExecuteScalarAsync())!;
+            await using (var reader = await command.ExecuteReaderAsync())
+            {
+                while (await reader.ReadAsync())
+                {
+                    var waitEvent = reader.GetString(0);
+                    seen[waitEvent] = seen.GetValueOrDefault(waitEvent) + 1;
+                }
+            }
             await Task.Delay(10);
         }
         return seen;

@@ -76,6 +76,31 @@ public sealed class RollupsModeTests(InfrastructureFixture infrastructure)
     }
 
     [Fact]
+    public async Task With_a_staleness_allowance_a_change_not_yet_applied_is_not_waited_for()
+    {
+        await using var api = await TestApi.StartAsync(infrastructure.Postgres, infrastructure.Redis, new Dictionary<string, string?>
+        {
+            ["Rollups:Mode"] = "on", ["Rollups:MaxLag"] = "00:10:00", ["Rollups:PollInterval"] = "01:00:00",
+            ["Rollups:MaxStaleness"] = "00:10:00",
+        });
+        using var reads = Reads(api);
+        var (organization, app) = await CacheTestData.SeedAppAsync(api.ConnectionString, conferences: 2);
+        await using (var connection = await TestDatabase.OpenAsync(api.ConnectionString))
+        {
+            await RollupsDatabase.CatchUpAsync(connection, 2_000, TimeSpan.Zero, null, CancellationToken.None);
+        }
+        await CurrentAsync(api);
+        await AddIssueAsync(api, app.Id);
+        using var client = api.Factory.CreateClientFor(organization.Id);
+
+        // The rollups as of the last run, a moment ago: without the new issue, and the change is still pending.
+        await JsonAssert.OkBodyAsync(client, $"/v1/issues/summary?appId={app.Id}&{Window}", Truth);
+
+        Assert.Equal(["rollups_within_staleness"], Sources(reads));
+        Assert.True(await PendingAsync(api) > 0);
+    }
+
+    [Fact]
     public async Task With_rollups_on_a_change_that_cannot_be_applied_in_time_is_answered_from_raw_rows()
     {
         await using var api = await TestApi.StartAsync(infrastructure.Postgres, infrastructure.Redis, new Dictionary<string, string?>
