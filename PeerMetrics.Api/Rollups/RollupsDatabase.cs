@@ -147,6 +147,7 @@ public static class RollupsDatabase
             // Under a steady write load the log never stays empty: caught up means nothing older than a second.
             if (status.Ready && (status.Backlog == 0 || status.LagSeconds < 1))
             {
+                await VacuumLogAsync(connection, cancellationToken);
                 return;
             }
             if (!run.Locked || run is { Phase: "backfilling", Backfilled: 0 })
@@ -155,6 +156,16 @@ public static class RollupsDatabase
                 await Task.Delay(TimeSpan.FromMilliseconds(200), cancellationToken);
             }
         }
+    }
+
+    /// <summary>
+    /// Vacuums the change log (outside any transaction), so its heap shrinks back after a bulk load was applied.
+    /// VACUUM only truncates the file when it gets the table's lock at once: writers are never held up.
+    /// </summary>
+    public static async Task VacuumLogAsync(NpgsqlConnection connection, CancellationToken cancellationToken)
+    {
+        await using var command = new NpgsqlCommand($"VACUUM {RollupsSql.Schema}.change_log", connection) { CommandTimeout = 0 };
+        await command.ExecuteNonQueryAsync(cancellationToken);
     }
 
     private static async Task ExecuteAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, string sql,

@@ -17,6 +17,10 @@ internal sealed class RollupsMaintainer(
     TimeProvider time,
     ILogger<RollupsMaintainer> logger) : BackgroundService
 {
+    // After a run that emptied this many log rows, the log's heap is vacuumed at once: a compute checks the log
+    // in every snapshot, and a scan of an empty log that still spans the pages of a bulk load costs tens of ms.
+    private const long VacuumAfter = 10_000;
+
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         string connectionString;
@@ -49,6 +53,10 @@ internal sealed class RollupsMaintainer(
                             settings.ResetDelay, stoppingToken);
                         monitor.Record(run);
                         busy = run.Locked && (run.Consumed > 0 || run.Backfilled > 0);
+                        if (run.Consumed >= VacuumAfter)
+                        {
+                            await RollupsDatabase.VacuumLogAsync(connection, stoppingToken);
+                        }
                     }
                     monitor.Observe(await RollupsDatabase.StatusAsync(connection, stoppingToken));
                     if (failing)
