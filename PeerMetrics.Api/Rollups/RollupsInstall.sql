@@ -29,6 +29,10 @@ CREATE TABLE IF NOT EXISTS peermetrics_rollups.state (
     -- The start of the last run that left nothing visible to it unapplied: the rollups then hold every change
     -- committed before this instant (a run's snapshot is taken after its transaction starts).
     current_through timestamptz,
+    -- The first hour not rolled up: hour buckets exist only before it, day buckets only before its day. A
+    -- change in the open hour then costs a run its minutes only; reads take the open hour from minutes and
+    -- the open day from hours. The maintainer closes an hour once it is over.
+    open_hour      timestamptz NOT NULL DEFAULT date_trunc('hour', now(), 'UTC'),
     reset_at       timestamptz          -- a reset requested (TRUNCATE, trigger missing), not yet carried out
 );
 
@@ -213,20 +217,23 @@ CREATE TABLE IF NOT EXISTS peermetrics_rollups.session_list (
 
 -- ---------------------------------------------------------------------------------------------------------
 -- Reading: a window [from, until) of whole minutes, either side open, as at most five ranges of buckets:
--- minutes up to the first whole hour, hours up to the first whole day, whole days, hours, minutes.
+-- minutes up to the first whole hour, hours up to the first whole day, whole days, hours, minutes. Only
+-- closed hours and days count as whole (state.open_hour): past them, hours and minutes.
 CREATE OR REPLACE FUNCTION peermetrics_rollups.window_parts(from_at timestamptz, until_at timestamptz)
 RETURNS TABLE (lvl smallint, lo timestamptz, hi timestamptz)
 LANGUAGE sql STABLE PARALLEL SAFE AS $$
     WITH b AS (
-        SELECT coalesce(from_at, '-infinity') AS f, coalesce(until_at, 'infinity') AS u
+        SELECT coalesce(from_at, '-infinity') AS f, coalesce(until_at, 'infinity') AS u, s.open_hour AS oh
+        FROM peermetrics_rollups.state s
     ), h AS (
+        -- Whole hours end at the open hour at the latest, whole days at its day.
         SELECT f, u,
                CASE WHEN date_trunc('hour', f, 'UTC') = f THEN f
                     ELSE date_trunc('hour', f, 'UTC') + interval '1 hour' END AS hl,
-               date_trunc('hour', u, 'UTC') AS hh,
+               least(date_trunc('hour', u, 'UTC'), oh) AS hh,
                CASE WHEN date_trunc('day', f, 'UTC') = f THEN f
                     ELSE date_trunc('day', f, 'UTC') + interval '1 day' END AS dl,
-               date_trunc('day', u, 'UTC') AS dh
+               least(date_trunc('day', u, 'UTC'), date_trunc('day', oh, 'UTC')) AS dh
         FROM b
     )
     SELECT p.lvl, p.lo, p.hi
@@ -438,17 +445,22 @@ DECLARE
     unit text;
 BEGIN
     FOR lvl, unit IN VALUES (1, 'hour'), (2, 'day') LOOP
+        -- Closed buckets only (state.open_hour).
         EXECUTE format($sql$
             DELETE FROM peermetrics_rollups.%1$I t
             USING (SELECT DISTINCT app_id, date_trunc(%3$L, minute, 'UTC') AS bucket
-                   FROM peermetrics_rollups.work_touched WHERE family = %4$L) s
+                   FROM peermetrics_rollups.work_touched
+                   WHERE family = %4$L
+                     AND date_trunc(%3$L, minute, 'UTC') < (SELECT date_trunc(%3$L, open_hour, 'UTC') FROM peermetrics_rollups.state)) s
             WHERE t.app_id = s.app_id AND t.level = %2$s AND t.bucket = s.bucket
             $sql$, tbl, lvl, unit, fam);
         EXECUTE format($sql$
             INSERT INTO peermetrics_rollups.%1$I (app_id, level, bucket%5$s, %6$s)
             SELECT t.app_id, %2$s, s.bucket%5$s, %7$s
             FROM (SELECT DISTINCT app_id, date_trunc(%3$L, minute, 'UTC') AS bucket
-                  FROM peermetrics_rollups.work_touched WHERE family = %4$L) s
+                  FROM peermetrics_rollups.work_touched
+                  WHERE family = %4$L
+                    AND date_trunc(%3$L, minute, 'UTC') < (SELECT date_trunc(%3$L, open_hour, 'UTC') FROM peermetrics_rollups.state)) s
             JOIN peermetrics_rollups.%1$I t
               ON t.app_id = s.app_id AND t.level = %2$s - 1
              AND t.bucket >= s.bucket AND t.bucket < s.bucket + %8$L::interval
@@ -633,6 +645,7 @@ DECLARE
     n_ids uuid[];
     s_ids uuid[];
     p_ids uuid[];
+    ahead uuid[];
     entries bigint := 0;
     done bigint := 0;
     batch_ids uuid[];
@@ -656,6 +669,7 @@ BEGIN
 
     SELECT * INTO st FROM peermetrics_rollups.state;
     broken := NOT peermetrics_rollups.triggers_ok();
+
     IF st.reset_at IS NULL AND (broken OR EXISTS (SELECT 1 FROM peermetrics_rollups.change_log WHERE family = '*')) THEN
         UPDATE peermetrics_rollups.state s SET phase = 'backfilling', reset_at = now(), ready_at = NULL;
         st.reset_at := now();
@@ -694,12 +708,52 @@ BEGIN
                            UNION
                            SELECT pc.conference_id FROM participant_conferences pc WHERE pc.participant_id = ANY (p_ids));
         END IF;
-        -- While backfilling, a conference whose created_at moved behind the cursor would never have its rows
-        -- backfilled: any change of a conference then recomputes all of its rows.
-        IF (SELECT s.phase FROM peermetrics_rollups.state s) = 'backfilling' AND cardinality(c_ids) > 0 THEN
-            i_ids := ARRAY(SELECT unnest(i_ids) UNION SELECT unnest(c_ids));
-            n_ids := ARRAY(SELECT unnest(n_ids) UNION SELECT unnest(c_ids));
-            s_ids := ARRAY(SELECT unnest(s_ids) UNION SELECT unnest(c_ids));
+        IF st.phase = 'backfilling' THEN
+            -- Conferences the backfill has not reached and that have no cells yet: it folds them in later, from
+            -- a snapshot that holds these changes, so recomputing them now is wasted (a bulk load logs every
+            -- row). One that moved ahead of the cursor keeps cells and is recomputed; a deleted one too.
+            ahead := ARRAY(
+                SELECT c.id
+                FROM conference c
+                WHERE c.id IN (SELECT unnest(c_ids) UNION SELECT unnest(i_ids) UNION SELECT unnest(n_ids) UNION SELECT unnest(s_ids))
+                  AND (st.backfill_app IS NULL OR c.app_id > st.backfill_app
+                       OR (c.app_id = st.backfill_app
+                           AND (c.created_at, c.id) > (coalesce(st.backfill_at, '-infinity'),
+                                                       coalesce(st.backfill_id, '00000000-0000-0000-0000-000000000000'))))
+                  AND NOT EXISTS (SELECT 1 FROM peermetrics_rollups.conference_cell x WHERE x.conference_id = c.id)
+                  AND NOT EXISTS (SELECT 1 FROM peermetrics_rollups.issue_code_cell x WHERE x.conference_id = c.id)
+                  AND NOT EXISTS (SELECT 1 FROM peermetrics_rollups.issue_gum_cell x WHERE x.conference_id = c.id)
+                  AND NOT EXISTS (SELECT 1 FROM peermetrics_rollups.connection_type_cell x WHERE x.conference_id = c.id)
+                  AND NOT EXISTS (SELECT 1 FROM peermetrics_rollups.connection_setup_cell x WHERE x.conference_id = c.id)
+                  AND NOT EXISTS (SELECT 1 FROM peermetrics_rollups.session_cell x WHERE x.conference_id = c.id));
+            c_ids := ARRAY(SELECT unnest(c_ids) EXCEPT SELECT unnest(ahead));
+            -- A conference whose created_at moved behind the cursor would never have its rows backfilled: any
+            -- change of a conference then recomputes all of its rows.
+            i_ids := ARRAY(SELECT unnest(i_ids) UNION SELECT unnest(c_ids) EXCEPT SELECT unnest(ahead));
+            n_ids := ARRAY(SELECT unnest(n_ids) UNION SELECT unnest(c_ids) EXCEPT SELECT unnest(ahead));
+            s_ids := ARRAY(SELECT unnest(s_ids) UNION SELECT unnest(c_ids) EXCEPT SELECT unnest(ahead));
+        END IF;
+
+        -- Hours that ended since the last run are closed: their hour buckets, and the day buckets of days
+        -- that ended, are built by this run's re-aggregation, from these touched minutes (a closing hour's
+        -- first minute where it has data, a closing day's first minute for every app with an hour in it).
+        IF date_trunc('hour', now(), 'UTC') > st.open_hour THEN
+            INSERT INTO peermetrics_rollups.work_touched (family, app_id, minute)
+            SELECT DISTINCT b.family, a.id,
+                   date_trunc(CASE b.level WHEN 0 THEN 'hour' ELSE 'day' END, b.bucket, 'UTC')
+            FROM public.app a
+            CROSS JOIN LATERAL (
+                SELECT 'C'::"char" AS family, t.level, t.bucket FROM peermetrics_rollups.conference_status t WHERE t.app_id = a.id
+                UNION ALL SELECT 'I', t.level, t.bucket FROM peermetrics_rollups.issue_code t WHERE t.app_id = a.id
+                UNION ALL SELECT 'I', t.level, t.bucket FROM peermetrics_rollups.issue_gum t WHERE t.app_id = a.id
+                UNION ALL SELECT 'N', t.level, t.bucket FROM peermetrics_rollups.connection_type t WHERE t.app_id = a.id
+                UNION ALL SELECT 'N', t.level, t.bucket FROM peermetrics_rollups.connection_setup t WHERE t.app_id = a.id
+                UNION ALL SELECT 'S', t.level, t.bucket FROM peermetrics_rollups.session_list t WHERE t.app_id = a.id
+            ) b
+            WHERE (b.level = 0 AND b.bucket >= st.open_hour AND b.bucket < date_trunc('hour', now(), 'UTC'))
+               OR (b.level = 1 AND b.bucket >= date_trunc('day', st.open_hour, 'UTC')
+                               AND b.bucket < date_trunc('day', now(), 'UTC'));
+            UPDATE peermetrics_rollups.state s SET open_hour = date_trunc('hour', now(), 'UTC');
         END IF;
         PERFORM peermetrics_rollups.recompute(c_ids, i_ids, n_ids, s_ids);
     END IF;

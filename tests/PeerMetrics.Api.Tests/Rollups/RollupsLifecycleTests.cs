@@ -44,6 +44,46 @@ public sealed class RollupsLifecycleTests(InfrastructureFixture infrastructure, 
     }
 
     [Fact]
+    public async Task Hours_not_yet_closed_are_read_from_minutes_and_hours_and_a_run_closes_them_exactly()
+    {
+        var connectionString = await TestDatabase.CreateMigratedAsync(infrastructure.Postgres);
+        await using var connection = await TestDatabase.OpenAsync(connectionString);
+        var generator = new DemoDataGenerator(0.03, RollupsTestDatabase.Anchor);
+        await DemoDataSeeder.SeedAsync(connection, generator, wipe: false, progress: null, CancellationToken.None);
+        await RollupsTestDatabase.DrainAsync(connection);
+        var apps = generator.Apps.Select(a => a.Id).ToArray();
+        var snapshot = await RollupsWorkload.Snapshot.ReadAsync(connection, apps);
+        const string Coarse = "SELECT count(*) FROM peermetrics_rollups.session_list WHERE level > 0";
+        var closed = await TestDatabase.ScalarAsync<long>(connection, Coarse);
+
+        // As if the maintainer had stopped at 10:00 the day before the anchor: no hour or day bucket since.
+        var open = RollupsTestDatabase.Anchor.AddDays(-1).Date.AddHours(10);
+        await TestDatabase.ExecuteAsync(connectionString, $"""
+            UPDATE peermetrics_rollups.state SET open_hour = '{open:O}';
+            DO $$
+            DECLARE t text;
+            BEGIN
+                FOREACH t IN ARRAY ARRAY['conference_status', 'conference_duration', 'conference_participants', 'issue_code',
+                                         'issue_gum', 'connection_type', 'connection_setup', 'session_list'] LOOP
+                    EXECUTE format('DELETE FROM peermetrics_rollups.%I WHERE (level = 1 AND bucket >= %L) OR (level = 2 AND bucket >= %L)',
+                                   t, '{open:O}', '{open.Date:O}');
+                END LOOP;
+            END
+            $$;
+            """);
+        Assert.True(await TestDatabase.ScalarAsync<long>(connection, Coarse) < closed);
+        var windows = RollupsTestDatabase.RandomWindows(new Random(11), snapshot.From, snapshot.Until);
+        await RollupsTestDatabase.AssertExactAsync(connection, apps, windows, "with the hours since the day before open");
+
+        // The next run closes every hour since, and the days that ended.
+        await RollupsDatabase.ApplyAsync(connection, 100_000, 500, TimeSpan.Zero, CancellationToken.None);
+        Assert.Equal(closed, await TestDatabase.ScalarAsync<long>(connection, Coarse));
+        Assert.True(await TestDatabase.ScalarAsync<bool>(connection,
+            "SELECT open_hour = date_trunc('hour', now(), 'UTC') FROM peermetrics_rollups.state"));
+        await RollupsTestDatabase.AssertExactAsync(connection, apps, windows, "once the hours are closed");
+    }
+
+    [Fact]
     public async Task Install_over_existing_data_backfills_in_batches_while_writers_write_and_resumes_after_an_interruption()
     {
         var connectionString = await infrastructure.Postgres.CreateDatabaseAsync();
