@@ -38,7 +38,8 @@ public sealed class SummaryDatabase(
     /// <summary>
     /// The statement's rows for the query. Asked for <see cref="SummarySource.Rollups"/>, it answers from the
     /// rollups only when they hold every change committed before the read, and from raw rows otherwise, so the
-    /// answer is always the raw answer over the data committed before the read (or later):
+    /// answer is always the raw answer over the data committed before the read, or later (with
+    /// <see cref="RollupsOptions.MaxStaleness"/> above zero: over data at most that much older):
     /// <list type="bullet">
     /// <item>no change waits to be applied in the reading snapshot: the rollups of that snapshot;</item>
     /// <item>some wait, but the rollups are at most <see cref="RollupsOptions.MaxStaleness"/> behind: the

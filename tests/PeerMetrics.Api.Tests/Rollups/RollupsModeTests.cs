@@ -2,6 +2,7 @@ using System.Diagnostics.Metrics;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.Metrics.Testing;
 using Microsoft.Extensions.Logging;
+using PeerMetrics.Api.Data;
 using PeerMetrics.Api.Rollups;
 using PeerMetrics.Api.Tests.Caching;
 
@@ -59,12 +60,7 @@ public sealed class RollupsModeTests(InfrastructureFixture infrastructure)
             ["Rollups:Mode"] = "on", ["Rollups:MaxLag"] = "00:10:00", ["Rollups:PollInterval"] = "01:00:00",
         });
         using var reads = Reads(api);
-        var (organization, app) = await CacheTestData.SeedAppAsync(api.ConnectionString, conferences: 2);
-        await using (var connection = await TestDatabase.OpenAsync(api.ConnectionString))
-        {
-            await RollupsDatabase.CatchUpAsync(connection, 2_000, TimeSpan.Zero, null, CancellationToken.None);
-        }
-        await CurrentAsync(api);
+        var (organization, app) = await SeedAppliedAsync(api);
         await AddIssueAsync(api, app.Id);
         Assert.True(await PendingAsync(api) > 0);
         using var client = api.Factory.CreateClientFor(organization.Id);
@@ -84,12 +80,7 @@ public sealed class RollupsModeTests(InfrastructureFixture infrastructure)
             ["Rollups:MaxStaleness"] = "00:10:00",
         });
         using var reads = Reads(api);
-        var (organization, app) = await CacheTestData.SeedAppAsync(api.ConnectionString, conferences: 2);
-        await using (var connection = await TestDatabase.OpenAsync(api.ConnectionString))
-        {
-            await RollupsDatabase.CatchUpAsync(connection, 2_000, TimeSpan.Zero, null, CancellationToken.None);
-        }
-        await CurrentAsync(api);
+        var (organization, app) = await SeedAppliedAsync(api);
         await AddIssueAsync(api, app.Id);
         using var client = api.Factory.CreateClientFor(organization.Id);
 
@@ -119,6 +110,21 @@ public sealed class RollupsModeTests(InfrastructureFixture infrastructure)
         await JsonAssert.OkBodyAsync(client, $"/v1/issues/summary?appId={app.Id}&{Window}", TruthAfterOneMore);
 
         Assert.Equal(["raw"], Sources(reads));
+    }
+
+    /// <summary>
+    /// Seeds an app and applies it to the rollups from the test (the Api's maintainer sleeps in these tests), then
+    /// waits until the Api's monitor has seen them current.
+    /// </summary>
+    private static async Task<(Organization Organization, App App)> SeedAppliedAsync(TestApi api)
+    {
+        var seeded = await CacheTestData.SeedAppAsync(api.ConnectionString, conferences: 2);
+        await using (var connection = await TestDatabase.OpenAsync(api.ConnectionString))
+        {
+            await RollupsDatabase.CatchUpAsync(connection, 2_000, TimeSpan.Zero, null, CancellationToken.None);
+        }
+        await CurrentAsync(api);
+        return seeded;
     }
 
     private static MetricCollector<long> Reads(TestApi api) =>
