@@ -83,20 +83,16 @@ public sealed class SummaryDatabase(
             await snapshot.CommitAsync(cancellationToken);
         }
 
-        var caughtUp = await CatchUpAsync(db, state.At, settings, cancellationToken);
-        await using var later = await db.Database.BeginTransactionAsync(IsolationLevel.RepeatableRead, cancellationToken);
-        caughtUp = caughtUp && await CaughtUpAsync(db, state.At, cancellationToken);
-        var answer = await RowsAsync<TRow>(db, caughtUp ? sql.Rollup : sql.Raw, sql, query, cancellationToken);
-        await later.CommitAsync(cancellationToken);
-        rollups.RecordRead(caughtUp ? RollupsRead.CaughtUp : RollupsRead.Raw);
-        return answer;
+        return await CatchUpAsync<TRow>(db, sql, query, state.At, settings, cancellationToken);
     }
 
     /// <summary>
     /// Applies the pending changes (unless another run holds the maintainer lock, or this process does not
-    /// maintain), until a committed run started after <paramref name="at"/> left nothing unapplied.
+    /// maintain) until, in a new snapshot, a committed run started after <paramref name="at"/> left nothing
+    /// unapplied; then reads the rollups in that snapshot. Past <see cref="RollupsOptions.MaxLag"/>, the raw rows.
     /// </summary>
-    private async Task<bool> CatchUpAsync(PeerMetricsDbContext db, DateTime at, RollupsOptions settings, CancellationToken cancellationToken)
+    private async Task<List<TRow>> CatchUpAsync<TRow>(PeerMetricsDbContext db, SummarySql sql, SummaryQuery query, DateTime at,
+        RollupsOptions settings, CancellationToken cancellationToken)
     {
         var deadline = time.GetTimestamp() + (long)(settings.MaxLag.TotalSeconds * time.TimestampFrequency);
         var connection = (NpgsqlConnection)db.Database.GetDbConnection();
@@ -109,20 +105,19 @@ public sealed class SummaryDatabase(
                     settings.ResetDelay, cancellationToken);
                 rollups.Record(run);
             }
-            if (await CaughtUpAsync(db, at, cancellationToken))
+            await using var snapshot = await db.Database.BeginTransactionAsync(IsolationLevel.RepeatableRead, cancellationToken);
+            var caughtUp = await db.Database.SqlQueryRaw<bool>(CaughtUpSql, new NpgsqlParameter("at", at)).SingleAsync(cancellationToken);
+            if (caughtUp || time.GetTimestamp() >= deadline)
             {
-                return true;
+                var rows = await RowsAsync<TRow>(db, caughtUp ? sql.Rollup : sql.Raw, sql, query, cancellationToken);
+                await snapshot.CommitAsync(cancellationToken);
+                rollups.RecordRead(caughtUp ? RollupsRead.CaughtUp : RollupsRead.Raw);
+                return rows;
             }
-            if (time.GetTimestamp() >= deadline)
-            {
-                return false;
-            }
+            await snapshot.CommitAsync(cancellationToken);
             await Task.Delay(TimeSpan.FromMilliseconds(10), time, cancellationToken);
         }
     }
-
-    private static async Task<bool> CaughtUpAsync(PeerMetricsDbContext db, DateTime at, CancellationToken cancellationToken) =>
-        await db.Database.SqlQueryRaw<bool>(CaughtUpSql, new NpgsqlParameter("at", at)).SingleAsync(cancellationToken);
 
     private static Task<List<TRow>> RowsAsync<TRow>(PeerMetricsDbContext db, string statement, SummarySql sql, SummaryQuery query,
         CancellationToken cancellationToken) =>
