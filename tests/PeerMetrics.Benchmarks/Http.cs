@@ -6,9 +6,11 @@ namespace PeerMetrics.Benchmarks;
 /// <summary>The benchmark's requests to the Api.</summary>
 internal static class Http
 {
-    public static HttpClient Client(Uri address, string bearer)
+    /// <summary>A client with <paramref name="bearer"/>, at most <paramref name="connections"/> connections when given.</summary>
+    public static HttpClient Client(Uri address, string bearer, int? connections = null)
     {
-        var client = new HttpClient { BaseAddress = address };
+        var handler = new SocketsHttpHandler { MaxConnectionsPerServer = connections ?? int.MaxValue };
+        var client = new HttpClient(handler) { BaseAddress = address, Timeout = TimeSpan.FromSeconds(60) };
         client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", bearer);
         return client;
     }

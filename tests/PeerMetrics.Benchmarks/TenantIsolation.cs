@@ -1,5 +1,3 @@
-using System.Diagnostics;
-using System.Net.Http.Headers;
 using Npgsql;
 using PeerMetrics.Api.Summaries;
 
@@ -31,12 +29,12 @@ public static class TenantIsolation
 
     public static async Task RunAsync(Uri address, string busyToken, string busyApp, string quietToken, string quietApp, int runs)
     {
-        using var busy = Client(address, busyToken, BusyConnections);
-        using var quiet = Client(address, quietToken, 1);
+        using var busy = Http.Client(address, busyToken, BusyConnections);
+        using var quiet = Http.Client(address, quietToken, 1);
         var warmUrl = $"{ConferencesApi.StatusByDay.Route}?appId={quietApp}&created_at_gte=2026-01-01T00:00:00Z";
         var minute = 0;
         string ColdUrl() => $"{ConnectionsApi.Types.Route}?appId={quietApp}&created_at_gte={DateTime.UtcNow.AddDays(-30).AddMinutes(-++minute):yyyy-MM-ddTHH:mm}Z";
-        await TimeAsync(quiet, warmUrl);
+        await Http.TimeAsync(quiet, warmUrl, noCache: false);
 
         Console.WriteLine();
         Console.WriteLine($"## Tenant isolation: another organization's requests while one sends {BusyConnections} concurrent cold requests");
@@ -72,8 +70,8 @@ public static class TenantIsolation
         var cold = new List<double>();
         for (var i = 0; i < runs; i++)
         {
-            warm.Add(await TimeAsync(client, warmUrl));
-            cold.Add(await TimeAsync(client, coldUrl()));
+            warm.Add(await Http.TimeAsync(client, warmUrl, noCache: false));
+            cold.Add(await Http.TimeAsync(client, coldUrl(), noCache: false));
         }
         return (new Stats(warm), new Stats(cold));
     }
@@ -115,25 +113,5 @@ public static class TenantIsolation
             }
         }));
         return (ok, limited, failed);
-    }
-
-    private static HttpClient Client(Uri address, string bearer, int connections)
-    {
-        var client = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = connections })
-        {
-            BaseAddress = address,
-            Timeout = TimeSpan.FromSeconds(60),
-        };
-        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", bearer);
-        return client;
-    }
-
-    private static async Task<double> TimeAsync(HttpClient client, string url)
-    {
-        var started = Stopwatch.GetTimestamp();
-        using var response = await client.GetAsync(url);
-        await response.Content.ReadAsByteArrayAsync();
-        var elapsed = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
-        return response.IsSuccessStatusCode ? elapsed : throw new InvalidOperationException($"{url} answered {(int)response.StatusCode}");
     }
 }
