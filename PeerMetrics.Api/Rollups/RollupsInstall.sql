@@ -172,7 +172,8 @@ CREATE TABLE IF NOT EXISTS peermetrics_rollups.session_cell (
 );
 CREATE INDEX IF NOT EXISTS session_cell_app_minute ON peermetrics_rollups.session_cell (app_id, minute);
 
--- The rollups the summaries read: per app, level 0 = minute, 1 = hour, 2 = day (bucket = its UTC start).
+-- The rollups the summaries read: per app, level 0 = minute, 1 = ten minutes, 2 = hour, 3 = day (bucket = its
+-- UTC start).
 CREATE TABLE IF NOT EXISTS peermetrics_rollups.conference_status (
     app_id uuid NOT NULL, level smallint NOT NULL, bucket timestamptz NOT NULL,
     success bigint NOT NULL, warning bigint NOT NULL, error bigint NOT NULL, ongoing bigint NOT NULL, total bigint NOT NULL,
@@ -216,18 +217,23 @@ CREATE TABLE IF NOT EXISTS peermetrics_rollups.session_list (
 );
 
 -- ---------------------------------------------------------------------------------------------------------
--- Reading: a window [from, until) of whole minutes, either side open, as at most five ranges of buckets:
--- minutes up to the first whole hour, hours up to the first whole day, whole days, hours, minutes. Only
--- closed hours and days count as whole (state.open_hour): past them, hours and minutes.
+-- Reading: a window [from, until) of whole minutes, either side open, as at most seven ranges of buckets:
+-- minutes up to the first whole ten minutes, tens up to the first whole hour, hours up to the first whole day,
+-- whole days, then hours, tens and minutes at the end. Each level's whole buckets nest inside the finer
+-- level's, so the ranges tile the window. Only closed hours and days count as whole (state.open_hour): the
+-- open hour is read from tens and minutes, the open day from hours, tens and minutes.
 CREATE OR REPLACE FUNCTION peermetrics_rollups.window_parts(from_at timestamptz, until_at timestamptz)
 RETURNS TABLE (lvl smallint, lo timestamptz, hi timestamptz)
 LANGUAGE sql STABLE PARALLEL SAFE AS $$
     WITH b AS (
         SELECT coalesce(from_at, '-infinity') AS f, coalesce(until_at, 'infinity') AS u, s.open_hour AS oh
         FROM peermetrics_rollups.state s
-    ), h AS (
-        -- Whole hours end at the open hour at the latest, whole days at its day.
+    ), e AS (
+        -- [xl, xh): the whole buckets of level x inside the window; none when xl > xh.
         SELECT f, u,
+               CASE WHEN date_bin('10 minutes', f, 'epoch') = f THEN f
+                    ELSE date_bin('10 minutes', f, 'epoch') + interval '10 minutes' END AS tl,
+               date_bin('10 minutes', u, 'epoch') AS th,
                CASE WHEN date_trunc('hour', f, 'UTC') = f THEN f
                     ELSE date_trunc('hour', f, 'UTC') + interval '1 hour' END AS hl,
                least(date_trunc('hour', u, 'UTC'), oh) AS hh,
@@ -237,14 +243,15 @@ LANGUAGE sql STABLE PARALLEL SAFE AS $$
         FROM b
     )
     SELECT p.lvl, p.lo, p.hi
-    FROM h CROSS JOIN LATERAL (
-        -- Minutes: the whole window when it holds no whole hour, else both ends.
-        SELECT 0::smallint AS lvl, h.f AS lo, CASE WHEN h.hl <= h.hh THEN h.hl ELSE h.u END AS hi
-        UNION ALL SELECT 0::smallint, h.hh, h.u WHERE h.hl <= h.hh
-        -- Hours: all whole hours when no whole day, else both ends.
-        UNION ALL SELECT 1::smallint, h.hl, CASE WHEN h.dl <= h.dh THEN h.dl ELSE h.hh END WHERE h.hl < h.hh
-        UNION ALL SELECT 1::smallint, h.dh, h.hh WHERE h.hl < h.hh AND h.dl <= h.dh
-        UNION ALL SELECT 2::smallint, h.dl, h.dh WHERE h.dl < h.dh
+    FROM e CROSS JOIN LATERAL (
+        -- Each level: the whole range when the next level holds none of it, else both ends.
+        SELECT 0::smallint AS lvl, e.f AS lo, CASE WHEN e.tl <= e.th THEN e.tl ELSE e.u END AS hi
+        UNION ALL SELECT 0::smallint, e.th, e.u WHERE e.tl <= e.th
+        UNION ALL SELECT 1::smallint, e.tl, CASE WHEN e.hl <= e.hh THEN e.hl ELSE e.th END WHERE e.tl <= e.th
+        UNION ALL SELECT 1::smallint, e.hh, e.th WHERE e.hl <= e.hh
+        UNION ALL SELECT 2::smallint, e.hl, CASE WHEN e.dl <= e.dh THEN e.dl ELSE e.hh END WHERE e.hl <= e.hh
+        UNION ALL SELECT 2::smallint, e.dh, e.hh WHERE e.dl <= e.dh
+        UNION ALL SELECT 3::smallint, e.dl, e.dh WHERE e.dl <= e.dh
     ) p
     WHERE p.lo < p.hi
 $$;
@@ -434,39 +441,44 @@ END
 $$;
 
 -- ---------------------------------------------------------------------------------------------------------
--- Re-aggregating the touched buckets: minutes from cells, hours from minutes, days from hours. Always a full
--- recompute of each touched bucket, never a delta.
+-- Re-aggregating the touched buckets: minutes from cells, tens from minutes, hours from tens, days from hours.
+-- Always a full recompute of each touched bucket, never a delta.
 
--- Hours and days of one rollup table from the level below (dimension and measure lists as SQL text).
+-- Tens, hours and days of one rollup table from the level below (dimension and measure lists as SQL text).
+-- Tens are kept for every touched minute, open hour included (a ten re-aggregates at most ten minutes); hours
+-- and days only once closed (state.open_hour).
 CREATE OR REPLACE FUNCTION peermetrics_rollups.roll_up(tbl text, fam "char", dims text, measure_cols text, measure_exprs text)
 RETURNS void LANGUAGE plpgsql AS $$
 DECLARE
     lvl integer;
-    unit text;
+    stride interval;
+    closed_before timestamptz;
+    open_hour timestamptz := (SELECT s.open_hour FROM peermetrics_rollups.state s);
 BEGIN
-    FOR lvl, unit IN VALUES (1, 'hour'), (2, 'day') LOOP
-        -- Closed buckets only (state.open_hour).
+    FOR lvl, stride, closed_before IN
+        VALUES (1, interval '10 minutes', timestamptz 'infinity'),
+               (2, interval '1 hour', open_hour),
+               (3, interval '1 day', date_trunc('day', open_hour, 'UTC'))
+    LOOP
         EXECUTE format($sql$
             DELETE FROM peermetrics_rollups.%1$I t
-            USING (SELECT DISTINCT app_id, date_trunc(%3$L, minute, 'UTC') AS bucket
+            USING (SELECT DISTINCT app_id, date_bin($1, minute, 'epoch') AS bucket
                    FROM peermetrics_rollups.work_touched
-                   WHERE family = %4$L
-                     AND date_trunc(%3$L, minute, 'UTC') < (SELECT date_trunc(%3$L, open_hour, 'UTC') FROM peermetrics_rollups.state)) s
+                   WHERE family = $3 AND date_bin($1, minute, 'epoch') < $2) s
             WHERE t.app_id = s.app_id AND t.level = %2$s AND t.bucket = s.bucket
-            $sql$, tbl, lvl, unit, fam);
+            $sql$, tbl, lvl) USING stride, closed_before, fam;
         EXECUTE format($sql$
-            INSERT INTO peermetrics_rollups.%1$I (app_id, level, bucket%5$s, %6$s)
-            SELECT t.app_id, %2$s, s.bucket%5$s, %7$s
-            FROM (SELECT DISTINCT app_id, date_trunc(%3$L, minute, 'UTC') AS bucket
+            INSERT INTO peermetrics_rollups.%1$I (app_id, level, bucket%3$s, %4$s)
+            SELECT t.app_id, %2$s, s.bucket%3$s, %5$s
+            FROM (SELECT DISTINCT app_id, date_bin($1, minute, 'epoch') AS bucket
                   FROM peermetrics_rollups.work_touched
-                  WHERE family = %4$L
-                    AND date_trunc(%3$L, minute, 'UTC') < (SELECT date_trunc(%3$L, open_hour, 'UTC') FROM peermetrics_rollups.state)) s
+                  WHERE family = $3 AND date_bin($1, minute, 'epoch') < $2) s
             JOIN peermetrics_rollups.%1$I t
               ON t.app_id = s.app_id AND t.level = %2$s - 1
-             AND t.bucket >= s.bucket AND t.bucket < s.bucket + %8$L::interval
-            GROUP BY t.app_id, s.bucket%5$s
-            $sql$, tbl, lvl, unit, fam, CASE WHEN dims = '' THEN '' ELSE ', ' || dims END,
-            measure_cols, measure_exprs, '1 ' || unit);
+             AND t.bucket >= s.bucket AND t.bucket < s.bucket + $1
+            GROUP BY t.app_id, s.bucket%3$s
+            $sql$, tbl, lvl, CASE WHEN dims = '' THEN '' ELSE ', ' || dims END, measure_cols, measure_exprs)
+            USING stride, closed_before, fam;
     END LOOP;
 END
 $$;
@@ -736,11 +748,11 @@ BEGIN
 
         -- Hours that ended since the last run are closed: their hour buckets, and the day buckets of days
         -- that ended, are built by this run's re-aggregation, from these touched minutes (a closing hour's
-        -- first minute where it has data, a closing day's first minute for every app with an hour in it).
+        -- first minute where it has a ten, a closing day's first minute for every app with an hour in it).
         IF date_trunc('hour', now(), 'UTC') > st.open_hour THEN
             INSERT INTO peermetrics_rollups.work_touched (family, app_id, minute)
             SELECT DISTINCT b.family, a.id,
-                   date_trunc(CASE b.level WHEN 0 THEN 'hour' ELSE 'day' END, b.bucket, 'UTC')
+                   date_trunc(CASE b.level WHEN 1 THEN 'hour' ELSE 'day' END, b.bucket, 'UTC')
             FROM public.app a
             CROSS JOIN LATERAL (
                 SELECT 'C'::"char" AS family, t.level, t.bucket FROM peermetrics_rollups.conference_status t WHERE t.app_id = a.id
@@ -750,8 +762,8 @@ BEGIN
                 UNION ALL SELECT 'N', t.level, t.bucket FROM peermetrics_rollups.connection_setup t WHERE t.app_id = a.id
                 UNION ALL SELECT 'S', t.level, t.bucket FROM peermetrics_rollups.session_list t WHERE t.app_id = a.id
             ) b
-            WHERE (b.level = 0 AND b.bucket >= st.open_hour AND b.bucket < date_trunc('hour', now(), 'UTC'))
-               OR (b.level = 1 AND b.bucket >= date_trunc('day', st.open_hour, 'UTC')
+            WHERE (b.level = 1 AND b.bucket >= st.open_hour AND b.bucket < date_trunc('hour', now(), 'UTC'))
+               OR (b.level = 2 AND b.bucket >= date_trunc('day', st.open_hour, 'UTC')
                                AND b.bucket < date_trunc('day', now(), 'UTC'));
             UPDATE peermetrics_rollups.state s SET open_hour = date_trunc('hour', now(), 'UTC');
         END IF;

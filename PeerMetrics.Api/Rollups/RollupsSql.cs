@@ -13,7 +13,7 @@ internal static partial class RollupsSql
     public const string Schema = "peermetrics_rollups";
 
     /// <summary>Bumped when the installed objects change; an install over another version reinstalls.</summary>
-    public const int Version = 3;
+    public const int Version = 4;
 
     public static string Install => Placeholder().Replace(Read("RollupsInstall.sql"), match => match.Groups["kind"].Value switch
     {

@@ -45,8 +45,8 @@ public static class ConferencesApi
         ORDER BY selected.day
         """;
 
-    // The same rows from the rollups (peermetrics_rollups, docs/rollups.md): the window's whole days, whole
-    // hours and remaining minutes, each read from the coarsest level that covers it.
+    // The same rows from the rollups (peermetrics_rollups, docs/rollups.md): the window's whole days, hours and
+    // tens of minutes and the remaining minutes, each read from the coarsest level that covers it.
     private const string StatusByDayRollupSql = """
         SELECT to_char((r.bucket AT TIME ZONE 'UTC')::date, 'YYYY-MM-DD') AS "Date",
                sum(r.success)::bigint AS "Success",

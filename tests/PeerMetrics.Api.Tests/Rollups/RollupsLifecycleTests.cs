@@ -44,7 +44,7 @@ public sealed class RollupsLifecycleTests(InfrastructureFixture infrastructure, 
     }
 
     [Fact]
-    public async Task Hours_not_yet_closed_are_read_from_minutes_and_hours_and_a_run_closes_them_exactly()
+    public async Task Hours_not_yet_closed_are_read_from_finer_levels_and_a_run_closes_them_exactly()
     {
         var connectionString = await TestDatabase.CreateMigratedAsync(infrastructure.Postgres);
         await using var connection = await TestDatabase.OpenAsync(connectionString);
@@ -53,7 +53,7 @@ public sealed class RollupsLifecycleTests(InfrastructureFixture infrastructure, 
         await RollupsTestDatabase.DrainAsync(connection);
         var apps = generator.Apps.Select(a => a.Id).ToArray();
         var snapshot = await RollupsWorkload.Snapshot.ReadAsync(connection, apps);
-        const string Coarse = "SELECT count(*) FROM peermetrics_rollups.session_list WHERE level > 0";
+        const string Coarse = "SELECT count(*) FROM peermetrics_rollups.session_list WHERE level > 1";
         var closed = await TestDatabase.ScalarAsync<long>(connection, Coarse);
 
         // As if the maintainer had stopped at 10:00 the day before the anchor: no hour or day bucket since.
@@ -65,7 +65,7 @@ public sealed class RollupsLifecycleTests(InfrastructureFixture infrastructure, 
             BEGIN
                 FOREACH t IN ARRAY ARRAY['conference_status', 'conference_duration', 'conference_participants', 'issue_code',
                                          'issue_gum', 'connection_type', 'connection_setup', 'session_list'] LOOP
-                    EXECUTE format('DELETE FROM peermetrics_rollups.%I WHERE (level = 1 AND bucket >= %L) OR (level = 2 AND bucket >= %L)',
+                    EXECUTE format('DELETE FROM peermetrics_rollups.%I WHERE (level = 2 AND bucket >= %L) OR (level = 3 AND bucket >= %L)',
                                    t, '{open:O}', '{open.Date:O}');
                 END LOOP;
             END

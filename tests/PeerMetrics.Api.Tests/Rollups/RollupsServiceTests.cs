@@ -115,6 +115,39 @@ public sealed partial class RollupsServiceTests(InfrastructureFixture infrastruc
         Assert.Fail($"timed out waiting until {what}");
     }
 
+    [Theory]
+    // Within one ten: minutes only.
+    [InlineData("2026-11-30T09:03Z", "2026-11-30T09:08Z", "0 09:03-09:08")]
+    // Minutes to the first whole ten, whole tens, minutes after the last one.
+    [InlineData("2026-11-30T09:03Z", "2026-11-30T09:48Z", "0 09:03-09:10|1 09:10-09:40|0 09:40-09:48")]
+    // Across an hour: tens on either side of it, and the hour itself from the hour level.
+    [InlineData("2026-11-30T08:32Z", "2026-11-30T10:15Z", "0 08:32-08:40|1 08:40-09:00|2 09:00-10:00|1 10:00-10:10|0 10:10-10:15")]
+    // Whole days between hours; the open day (2026-12-01) from hours, the open hour (10:00) from tens and minutes.
+    [InlineData("2026-11-29T22:30Z", "2026-12-01T10:25Z", "1 11-29 22:30-11-29 23:00|2 11-29 23:00-11-30 00:00|3 11-30 00:00-12-01 00:00|2 12-01 00:00-12-01 10:00|1 12-01 10:00-12-01 10:20|0 12-01 10:20-12-01 10:25")]
+    // Open at the end: everything after the open hour from tens.
+    [InlineData("2026-12-01T09:00Z", null, "2 12-01 09:00-12-01 10:00|1 12-01 10:00-infinity")]
+    // Open at the start.
+    [InlineData(null, "2026-11-30T00:05Z", "3 -infinity-11-30 00:00|0 11-30 00:00-11-30 00:05")]
+    public async Task A_window_is_read_as_whole_days_hours_and_tens_of_closed_buckets_and_minutes_at_the_ends(
+        string? from, string? until, string expected)
+    {
+        var connectionString = await TestDatabase.CreateMigratedAsync(infrastructure.Postgres);
+        await using var connection = await TestDatabase.OpenAsync(connectionString);
+        await TestDatabase.ExecuteAsync(connectionString, "UPDATE peermetrics_rollups.state SET open_hour = '2026-12-01T10:00Z'");
+        // Bucket bounds printed as hh:mi, or as mm-dd hh:mi when the window spans days.
+        var format = from is not null && until is not null && from[..10] == until[..10] ? "HH24:MI" : "MM-DD HH24:MI";
+        var parts = await TestDatabase.ScalarAsync<string>(connection, $"""
+            SELECT string_agg(format('%s %s-%s', lvl,
+                                     CASE WHEN isfinite(lo) THEN to_char(lo AT TIME ZONE 'UTC', '{format}') ELSE lo::text END,
+                                     CASE WHEN isfinite(hi) THEN to_char(hi AT TIME ZONE 'UTC', '{format}') ELSE hi::text END),
+                              '|' ORDER BY lo)
+            FROM peermetrics_rollups.window_parts({Literal(from)}, {Literal(until)})
+            """);
+        Assert.Equal(expected, parts);
+
+        static string Literal(string? at) => at is null ? "NULL" : $"'{at}'::timestamptz";
+    }
+
     [GeneratedRegex(@"/\*@[A-Z]+\(")]
     private static partial Regex Placeholder();
 }

@@ -81,6 +81,8 @@ internal static class RollupsTestDatabase
             (a, a.AddMinutes(1)),
             (a, a.AddMinutes(random.Next(2, 59))),
             (hour, hour.AddHours(1)),
+            (hour.AddMinutes(10), hour.AddMinutes(40)),
+            (hour.AddMinutes(-10), hour.AddMinutes(70)),
             (hour.Date, hour.Date.AddDays(1)),
             (Minute(dataFrom).AddDays(-10), Minute(dataFrom).AddDays(-9)),
             (Minute(dataUntil).AddDays(1), null),
