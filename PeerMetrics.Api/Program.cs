@@ -20,6 +20,7 @@ if (args is ["rollups", ..])
 
 builder.AddServiceDefaults();
 builder.AddRequestLimits();
+builder.AddDashboardCors();
 builder.AddPeerMetricsDatabase();
 builder.AddPeerMetricsAuth();
 builder.AddSummaryCache();
@@ -31,6 +32,7 @@ builder.AddApiReference();
 
 var app = builder.Build();
 
+app.UseDashboardCors();
 app.UseExceptionHandler();
 app.UseStatusCodePages();
 app.UseAuthentication();

@@ -1,3 +1,4 @@
+using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authentication.JwtBearer;
 using Microsoft.Extensions.Options;
 using Microsoft.IdentityModel.Tokens;
@@ -26,7 +27,29 @@ public static class AuthExtensions
         builder.AddTokenContract(builder.Environment.IsDevelopment() ? DevelopmentSigningKey : null);
         builder.Services.AddSingleton<ValidatedTokenCache>();
 
-        builder.Services.AddAuthentication(JwtBearerDefaults.AuthenticationScheme).AddJwtBearer();
+        builder.Services.AddOptions<DjangoSessionOptions>()
+            .BindConfiguration(DjangoSessionOptions.SectionName)
+            .Validate(o => !string.IsNullOrWhiteSpace(o.CookieName) && o.RememberFor >= TimeSpan.Zero
+                    && o.RememberFor <= DjangoSessionOptions.MaximumRememberFor,
+                $"Auth:DjangoSession: CookieName must be set and RememberFor between 0 and {DjangoSessionOptions.MaximumRememberFor.TotalSeconds} s.")
+            .ValidateOnStart();
+        builder.Services.AddSingleton<DjangoSessionResolver>();
+
+        // The default scheme picks the credential a request carries: a bearer token wins; without one, the web
+        // app's session cookie when sessions are on; with neither, the bearer scheme answers the challenge.
+        builder.Services.AddAuthentication(CredentialScheme)
+            .AddPolicyScheme(CredentialScheme, "Bearer token or Django session", scheme =>
+                scheme.ForwardDefaultSelector = context =>
+                {
+                    var sessions = context.RequestServices.GetRequiredService<IOptions<DjangoSessionOptions>>().Value;
+                    return context.Request.Headers.Authorization.Count == 0
+                        && sessions.Enabled
+                        && context.Request.Cookies.ContainsKey(sessions.CookieName)
+                            ? DjangoSessionHandler.SchemeName
+                            : JwtBearerDefaults.AuthenticationScheme;
+                })
+            .AddJwtBearer()
+            .AddScheme<AuthenticationSchemeOptions, DjangoSessionHandler>(DjangoSessionHandler.SchemeName, null);
         builder.Services.AddOptions<JwtBearerOptions>(JwtBearerDefaults.AuthenticationScheme)
             .Configure<IOptions<AuthOptions>, ValidatedTokenCache>((jwt, auth, validatedTokens) =>
             {
@@ -46,14 +69,10 @@ public static class AuthExtensions
                     OnMessageReceived = validatedTokens.OnMessageReceived,
                     OnTokenValidated = validatedTokens.OnTokenValidated,
                     // The contract's 401 is a problem+json body with error_code "unauthorized".
-                    OnChallenge = async context =>
+                    OnChallenge = context =>
                     {
                         context.HandleResponse();
-                        var problem = ApiProblems.Details(StatusCodes.Status401Unauthorized, ApiProblems.Unauthorized,
-                            "A valid bearer token is required.");
-                        context.Response.StatusCode = StatusCodes.Status401Unauthorized;
-                        await context.Response.WriteAsJsonAsync(problem, (System.Text.Json.JsonSerializerOptions?)null,
-                            "application/problem+json", context.HttpContext.RequestAborted);
+                        return WriteUnauthorizedAsync(context.HttpContext, "A valid bearer token is required.");
                     },
                 };
             });
@@ -68,6 +87,16 @@ public static class AuthExtensions
 
         return builder;
     }
+
+    /// <summary>The contract's 401: a problem+json body with error_code "unauthorized".</summary>
+    internal static Task WriteUnauthorizedAsync(HttpContext http, string detail)
+    {
+        http.Response.StatusCode = StatusCodes.Status401Unauthorized;
+        return http.Response.WriteAsJsonAsync(ApiProblems.Details(StatusCodes.Status401Unauthorized, ApiProblems.Unauthorized, detail),
+            (System.Text.Json.JsonSerializerOptions?)null, "application/problem+json", http.RequestAborted);
+    }
+
+    private const string CredentialScheme = "BearerOrSession";
 
     // Only ever used when ASPNETCORE_ENVIRONMENT=Development and no key is configured.
     private const string DevelopmentSigningKey = "peermetrics-development-signing-key-not-for-production";

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
+using PeerMetrics.Api.Auth;
 using PeerMetrics.Api.Seeding;
 
 namespace PeerMetrics.Api.Data;
@@ -13,6 +14,7 @@ namespace PeerMetrics.Api.Data;
 internal sealed class DatabaseInitializer(
     IServiceProvider services,
     IOptions<DatabaseOptions> options,
+    IOptions<DjangoSessionOptions> sessions,
     IHostEnvironment environment,
     ILogger<DatabaseInitializer> logger) : IHostedService
 {
@@ -37,7 +39,7 @@ internal sealed class DatabaseInitializer(
             logger.LogInformation("Database:ApplyMigrations is off; using the schema as it is");
         }
         // Before seeding and before listening: a schema the Api cannot read stops the start (SchemaCheck.cs).
-        await SchemaCheck.VerifyAsync(db, cancellationToken);
+        await SchemaCheck.VerifyAsync(db, RequiredSchema.For(sessions.Value.Enabled), cancellationToken);
 
         if (settings.SeedDemoData)
         {

@@ -14,6 +14,7 @@ internal static class RequiredSchema
     private const string Varchar = "character varying";
     private const string Jsonb = "jsonb";
     private const string Instant = "timestamp with time zone";
+    private const string Text = "text";
 
     public static readonly IReadOnlyList<RequiredColumn> Columns =
     [
@@ -63,6 +64,26 @@ internal static class RequiredSchema
         new("app_issue", "code", Varchar),
         new("app_issue", "data", Jsonb),
     ];
+
+    /// <summary>What the Django session check reads (Auth/DjangoSessionResolver.cs), when <c>Auth:DjangoSession</c> is on.</summary>
+    public static readonly IReadOnlyList<RequiredColumn> DjangoSessionColumns =
+    [
+        new("django_session", "session_key", Varchar),
+        new("django_session", "session_data", Text),
+        new("django_session", "expire_date", Instant),
+
+        new("users", "id", Uuid),
+        new("users", "password", Varchar),
+        new("users", "is_active", Boolean),
+        new("users", "organization_id", Uuid),
+
+        new("organization", "id", Uuid),
+        new("organization", "is_active", Boolean),
+    ];
+
+    /// <summary>Every column this configuration of the Api reads.</summary>
+    public static IReadOnlyList<RequiredColumn> For(bool djangoSessions) =>
+        djangoSessions ? [.. Columns, .. DjangoSessionColumns] : Columns;
 }
 
 internal sealed record RequiredColumn(string Table, string Column, string Type);

@@ -18,9 +18,9 @@ internal static class SchemaCheck
         """;
 
     /// <summary>Throws <see cref="DatabaseSchemaException"/> listing every problem, or returns when there is none.</summary>
-    public static async Task VerifyAsync(PeerMetricsDbContext db, CancellationToken cancellationToken)
+    public static async Task VerifyAsync(PeerMetricsDbContext db, IReadOnlyList<RequiredColumn> required, CancellationToken cancellationToken)
     {
-        var problems = FindProblems(await ReadColumnsAsync(db, cancellationToken));
+        var problems = FindProblems(await ReadColumnsAsync(db, required, cancellationToken), required);
         if (problems.Count > 0)
         {
             throw new DatabaseSchemaException(problems);
@@ -28,36 +28,37 @@ internal static class SchemaCheck
     }
 
     /// <summary>The problems in required order: a missing table once, then each missing or mistyped column.</summary>
-    internal static List<string> FindProblems(IReadOnlyCollection<FoundColumn> found)
+    internal static List<string> FindProblems(IReadOnlyCollection<FoundColumn> found, IReadOnlyList<RequiredColumn> required)
     {
         var types = found.ToDictionary(column => (column.Table, column.Column), column => column.Type);
         var tables = found.Select(column => column.Table).ToHashSet(StringComparer.Ordinal);
         var problems = new List<string>();
-        foreach (var table in RequiredSchema.Columns.GroupBy(column => column.Table))
+        foreach (var table in required.GroupBy(column => column.Table))
         {
             if (!tables.Contains(table.Key))
             {
                 problems.Add($"table {table.Key} is missing");
                 continue;
             }
-            foreach (var required in table)
+            foreach (var column in table)
             {
-                if (!types.TryGetValue((required.Table, required.Column), out var type))
+                if (!types.TryGetValue((column.Table, column.Column), out var type))
                 {
-                    problems.Add($"{required.Table}.{required.Column} is missing (expected {required.Type})");
+                    problems.Add($"{column.Table}.{column.Column} is missing (expected {column.Type})");
                 }
-                else if (type != required.Type)
+                else if (type != column.Type)
                 {
-                    problems.Add($"{required.Table}.{required.Column} is {type} (expected {required.Type})");
+                    problems.Add($"{column.Table}.{column.Column} is {type} (expected {column.Type})");
                 }
             }
         }
         return problems;
     }
 
-    private static async Task<List<FoundColumn>> ReadColumnsAsync(PeerMetricsDbContext db, CancellationToken cancellationToken)
+    private static async Task<List<FoundColumn>> ReadColumnsAsync(PeerMetricsDbContext db, IReadOnlyList<RequiredColumn> required,
+        CancellationToken cancellationToken)
     {
-        var tables = RequiredSchema.Columns.Select(column => column.Table).Distinct().ToArray();
+        var tables = required.Select(column => column.Table).Distinct().ToArray();
         return await db.Database
             .SqlQueryRaw<FoundColumn>(ColumnsSql, new NpgsqlParameter<string[]>("tables", tables))
             .ToListAsync(cancellationToken);

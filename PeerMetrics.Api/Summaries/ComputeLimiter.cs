@@ -1,5 +1,8 @@
+using System.Globalization;
 using System.Threading.RateLimiting;
+using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Options;
+using PeerMetrics.Api.Problems;
 
 namespace PeerMetrics.Api.Summaries;
 
@@ -25,6 +28,13 @@ public sealed class ComputeLimitOptions
 public sealed class ComputeRejectedException(TimeSpan retryAfter) : Exception("Too many summary computes in flight for this organization.")
 {
     public TimeSpan RetryAfter { get; } = retryAfter;
+
+    /// <summary>The 429 answer: problem+json <c>too_many_requests</c> with <c>Retry-After</c> in whole seconds.</summary>
+    public ProblemHttpResult ToProblem(HttpResponse response)
+    {
+        response.Headers.RetryAfter = ((int)Math.Ceiling(RetryAfter.TotalSeconds)).ToString(CultureInfo.InvariantCulture);
+        return ApiProblems.TooManyComputes();
+    }
 }
 
 /// <summary>

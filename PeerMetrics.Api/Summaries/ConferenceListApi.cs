@@ -18,6 +18,8 @@ namespace PeerMetrics.Api.Summaries;
 /// <item><c>participantId</c> is the participant row's UUID (<c>participant.id</c>, what the dashboard has in
 /// hand), not the SDK's participant_id string; "joined" means linked through participant_conferences.</item>
 /// <item>A parameter given with an empty value counts as absent.</item>
+/// <item>Without limit and offset the whole list is streamed as it is read (memory does not grow with the rows),
+/// under the organization's compute bound (<see cref="ComputeLimiter"/>): it can be as costly as a summary.</item>
 /// <item>Only active conferences are listed, like the summaries count them; <c>participants_count</c> uses the
 /// participant-count-summary rule (active, not SFU, at least one session in the conference).</item>
 /// </list>
@@ -40,8 +42,10 @@ public static class ConferenceListApi
             .WithName("conferences.list")
             .WithSummary("The conferences behind a chart bar, oldest first; paginated when limit or offset is given.")
             .WithTags("Conferences")
+            .Produces<ConferenceListBody>()
             .ProducesProblem(StatusCodes.Status400BadRequest)
-            .ProducesProblem(StatusCodes.Status404NotFound);
+            .ProducesProblem(StatusCodes.Status404NotFound)
+            .ProducesProblem(StatusCodes.Status429TooManyRequests);
         return group;
     }
 
@@ -61,7 +65,8 @@ public static class ConferenceListApi
         bool HasWarnings,
         int ParticipantsCount);
 
-    public sealed record ConferenceListBody(IReadOnlyList<ConferenceRow> Data);
+    /// <summary>The unpaged answer, <c>{"data": […]}</c>; its rows are serialized as they are read.</summary>
+    public sealed record ConferenceListBody(IAsyncEnumerable<ConferenceRow> Data);
 
     public sealed record ConferencePageBody(IReadOnlyList<ConferenceRow> Results, long Count);
 
@@ -134,8 +139,8 @@ public static class ConferenceListApi
             StringComparison.Ordinal);
     }
 
-    private static async Task<Results<Ok<ConferenceListBody>, Ok<ConferencePageBody>, ProblemHttpResult>> ListConferences(
-        HttpContext http, AppDirectory apps, PeerMetricsDbContext db, CancellationToken ct)
+    private static async Task<Results<ConferenceStream, Ok<ConferencePageBody>, ProblemHttpResult>> ListConferences(
+        HttpContext http, AppDirectory apps, ComputeLimiter limiter, PeerMetricsDbContext db, CancellationToken ct)
     {
         if (!TryParse(http.Request.Query, out var filter, out var problem))
         {
@@ -168,12 +173,40 @@ public static class ConferenceListApi
             SqlParameters.Integer("limit", filter.Page?.Limit),
             SqlParameters.Integer("offset", filter.Page?.Offset ?? 0),
         ];
-        var rows = await db.Database.SqlQueryRaw<ListRow>(BuildSql(filter), parameters).ToListAsync(ct);
+        var rows = db.Database.SqlQueryRaw<ListRow>(BuildSql(filter), parameters);
 
-        var conferences = rows.Where(row => row.Id is not null).Select(ToConference).ToList();
-        return filter.Page is null
-            ? TypedResults.Ok(new ConferenceListBody(conferences))
-            : TypedResults.Ok(new ConferencePageBody(conferences, rows.Count == 0 ? 0 : rows[0].Total));
+        if (filter.Page is null)
+        {
+            IDisposable slot;
+            try
+            {
+                slot = await limiter.AcquireAsync(organizationId.Value, ct);
+            }
+            catch (ComputeRejectedException rejected)
+            {
+                return rejected.ToProblem(http.Response);
+            }
+            return new ConferenceStream(slot, rows.AsAsyncEnumerable().Where(row => row.Id is not null).Select(ToConference));
+        }
+
+        var page = await rows.ToListAsync(ct);
+        return TypedResults.Ok(new ConferencePageBody(
+            page.Where(row => row.Id is not null).Select(ToConference).ToList(), page.Count == 0 ? 0 : page[0].Total));
+    }
+
+    /// <summary>
+    /// Writes <c>{"data": […]}</c> while the rows are read, holding the organization's compute slot until the last
+    /// row is written.
+    /// </summary>
+    public sealed class ConferenceStream(IDisposable slot, IAsyncEnumerable<ConferenceRow> rows) : IResult
+    {
+        public async Task ExecuteAsync(HttpContext httpContext)
+        {
+            using (slot)
+            {
+                await httpContext.Response.WriteAsJsonAsync(new ConferenceListBody(rows), httpContext.RequestAborted);
+            }
+        }
     }
 
     private sealed record Pagination(int Limit, int Offset);

@@ -56,8 +56,7 @@ public sealed partial class SummaryPipeline(
         catch (ComputeRejectedException rejected)
         {
             metrics.Rejected(summary.Label);
-            http.Response.Headers.RetryAfter = ((int)Math.Ceiling(rejected.RetryAfter.TotalSeconds)).ToString(CultureInfo.InvariantCulture);
-            return ApiProblems.TooManyComputes();
+            return rejected.ToProblem(http.Response);
         }
 
         http.Response.Headers["X-Cache"] = lookup.Result.Header;
