@@ -79,6 +79,33 @@ internal static class Extensions
         builder.AddParameter(name, new GenerateParameterDefault { MinLength = 48, Special = false }, secret: true, persist: true);
 
     /// <summary>
+    /// What serving the PeerMetrics web dashboard takes (README "Serving the PeerMetrics dashboard"): the web app's
+    /// Django <c>SECRET_KEY</c>, so the Api accepts its session cookie (generated and kept in user secrets, like the
+    /// signing key; set <c>Parameters:django-secret-key</c> to the web app's), and, when configured, the dashboard's
+    /// origins (<c>Parameters:dashboard-origins</c>, comma-separated) and the peermetrics API the other /v1 routes
+    /// are forwarded to (<c>Parameters:peermetrics-upstream</c>).
+    /// </summary>
+    public static IResourceBuilder<ProjectResource> WithDashboardDropIn(this IResourceBuilder<ProjectResource> api)
+    {
+        var builder = api.ApplicationBuilder;
+        api.WithEnvironment("Auth__DjangoSession__SecretKey",
+            builder.AddParameter(DjangoSecretKey, new GenerateParameterDefault { MinLength = 50, Special = false }, secret: true, persist: true));
+        if (!string.IsNullOrWhiteSpace(builder.Configuration[$"Parameters:{DashboardOrigins}"]))
+        {
+            api.WithEnvironment("Cors__Origins", builder.AddParameter(DashboardOrigins));
+        }
+        if (!string.IsNullOrWhiteSpace(builder.Configuration[$"Parameters:{PeermetricsUpstream}"]))
+        {
+            api.WithEnvironment("Api__Upstream", builder.AddParameter(PeermetricsUpstream));
+        }
+        return api;
+    }
+
+    public const string DjangoSecretKey = "django-secret-key";
+    public const string DashboardOrigins = "dashboard-origins";
+    public const string PeermetricsUpstream = "peermetrics-upstream";
+
+    /// <summary>
     /// How many Api processes run side by side: <c>Api:Replicas</c>, 1 by default. They share the database and the
     /// cache; the dashboard and the <c>api</c> endpoint balance requests across them.
     /// </summary>

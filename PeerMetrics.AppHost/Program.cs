@@ -18,6 +18,7 @@ var api = builder.AddProject<Projects.PeerMetrics_Api>("api")
     .WithReference(cache).WaitFor(cache)
     .WithEnvironment("Auth__SigningKey", jwtSigningKey)
     .WithDemoData()
+    .WithDashboardDropIn()
     .WithApiReference()
     .WithHttpHealthCheck("/health");
 

@@ -38,6 +38,14 @@ public static class DashboardCors
     {
         builder.Services.AddOptions<CorsSettings>()
             .BindConfiguration(CorsSettings.SectionName)
+            // Cors__Origins=… in the environment is a value of the section itself, which binding a list ignores.
+            .Configure<IConfiguration>((settings, configuration) =>
+            {
+                if (configuration[$"{CorsSettings.SectionName}:{nameof(CorsSettings.Origins)}"] is { Length: > 0 } list)
+                {
+                    settings.Origins = [.. settings.Origins, list];
+                }
+            })
             .Validate(settings => settings.AllowedOrigins().All(IsOrigin),
                 "Cors:Origins must list origins such as https://dashboard.example.com (scheme, host and optional port; no path, no wildcard).")
             .ValidateOnStart();

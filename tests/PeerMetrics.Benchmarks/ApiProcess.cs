@@ -75,6 +75,19 @@ public sealed class ApiProcess : IAsyncDisposable
         throw new InvalidOperationException("Api did not become healthy");
     }
 
+    /// <summary>The process's resident memory now and its peak since <see cref="ResetPeakMemory"/> (Linux, bytes).</summary>
+    public (long Resident, long Peak) Memory()
+    {
+        var status = File.ReadAllLines($"/proc/{_process.Id}/status");
+        long Kilobytes(string field) =>
+            long.Parse(status.Single(line => line.StartsWith(field + ":", StringComparison.Ordinal))[(field.Length + 1)..]
+                .Trim().Split(' ')[0], System.Globalization.CultureInfo.InvariantCulture) * 1024;
+        return (Kilobytes("VmRSS"), Kilobytes("VmHWM"));
+    }
+
+    /// <summary>Starts a new peak of <see cref="Memory"/> (writing 5 to clear_refs resets VmHWM).</summary>
+    public void ResetPeakMemory() => File.WriteAllText($"/proc/{_process.Id}/clear_refs", "5");
+
     /// <summary>Runs <c>seed --scale</c> and returns its last stdout line (the JSON summary).</summary>
     public static async Task<string> SeedAsync(IReadOnlyDictionary<string, string> environment, double scale)
     {

@@ -6,16 +6,20 @@ using PeerMetrics.Benchmarks;
 using PeerMetrics.Testing;
 
 // dotnet run -c Release --project tests/PeerMetrics.Benchmarks -- [--scale 1] [--runs 25] [--load-seconds 10]
-//     [--rollups [--scales 1,10]]
+//     [--rollups [--scales 1,10]] [--drilldown [--scales 0.1,1]]
 // Starts its own Postgres and Redis, seeds, runs the real Api as a process and prints markdown tables.
 var scale = Argument("--scale", 1.0);
 var runs = (int)Argument("--runs", 25);
 var loadSeconds = (int)Argument("--load-seconds", 10);
 CultureInfo.DefaultThreadCurrentCulture = CultureInfo.InvariantCulture;
+var scales = args.SkipWhile(a => a != "--scales").Skip(1).FirstOrDefault()?.Split(',').Select(double.Parse).ToArray() ?? [scale];
 if (args.Contains("--rollups"))
 {
-    var scales = args.SkipWhile(a => a != "--scales").Skip(1).FirstOrDefault()?.Split(',').Select(double.Parse).ToArray() ?? [scale];
     return await RollupsBenchmark.RunAsync(scales, runs);
+}
+if (args.Contains("--drilldown"))
+{
+    return await DrilldownBenchmark.RunAsync(scales, runs);
 }
 
 var summaries = SummaryCatalog.All.Select(summary => summary.Route).ToList();
