@@ -60,7 +60,7 @@ public sealed class DashboardBrowserTests(InfrastructureFixture infrastructure)
         using var playwright = await Playwright.CreateAsync();
         await using var browser = await LaunchAsync(playwright);
         var context = await browser.NewContextAsync();
-        await context.AddCookiesAsync([new Cookie { Name = "pmsession", Value = sessionKey, Url = api.Address, HttpOnly = true }]);
+        await context.AddCookiesAsync([new Microsoft.Playwright.Cookie { Name = "pmsession", Value = sessionKey, Url = api.Address, HttpOnly = true }]);
         var answers = await FetchAllAsync(context, pages.Listed, api.Address, routes);
         var refused = await FetchAllAsync(context, pages.Unlisted, api.Address, routes);
 
@@ -95,7 +95,7 @@ public sealed class DashboardBrowserTests(InfrastructureFixture infrastructure)
         using var playwright = await Playwright.CreateAsync();
         await using var browser = await LaunchAsync(playwright);
         var context = await browser.NewContextAsync();
-        await context.AddCookiesAsync([new Cookie { Name = "pmsession", Value = "signed-out-session", Url = api.Address }]);
+        await context.AddCookiesAsync([new Microsoft.Playwright.Cookie { Name = "pmsession", Value = "signed-out-session", Url = api.Address }]);
         var answer = (await FetchAllAsync(context, pages.Listed, api.Address, [route]))[route];
 
         Assert.Equal(401, answer["status"]?.GetValue<int>());
@@ -167,7 +167,7 @@ public sealed class DashboardBrowserTests(InfrastructureFixture infrastructure)
             var app = builder.Build();
             app.MapGet("/", () => Results.Content("<!doctype html><title>PeerMetrics dashboard</title>", "text/html"));
             await app.StartAsync();
-            var addresses = app.Services.GetRequiredService<IServer>().Features.GetRequiredFeature<IServerAddressesFeature>()
+            var addresses = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!
                 .Addresses.Select(address => address.TrimEnd('/')).ToArray();
             return new PageServer(app, addresses[0], addresses[1]);
         }
