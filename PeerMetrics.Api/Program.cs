@@ -2,6 +2,7 @@ using PeerMetrics.Api;
 using PeerMetrics.Api.Auth;
 using PeerMetrics.Api.Caching;
 using PeerMetrics.Api.Data;
+using PeerMetrics.Api.Forwarding;
 using PeerMetrics.Api.Hosting;
 using PeerMetrics.Api.Problems;
 using PeerMetrics.Api.Rollups;
@@ -26,6 +27,7 @@ builder.AddSummaryCache();
 builder.AddDemoData();
 builder.AddRollups();
 builder.AddPeerMetricsApi();
+builder.AddUpstreamForwarding();
 builder.AddProblemResponses();
 builder.AddApiReference();
 
@@ -39,6 +41,7 @@ app.UseAuthorization();
 app.MapApiReference();
 app.MapDefaultEndpoints();
 app.MapPeerMetricsApi();
+app.MapUpstreamForwarding();
 
 try
 {
