@@ -2,6 +2,7 @@ using PeerMetrics.Api;
 using PeerMetrics.Api.Auth;
 using PeerMetrics.Api.Caching;
 using PeerMetrics.Api.Data;
+using PeerMetrics.Api.Forwarding;
 using PeerMetrics.Api.Hosting;
 using PeerMetrics.Api.Problems;
 using PeerMetrics.Api.Rollups;
@@ -27,6 +28,7 @@ builder.AddSummaryCache();
 builder.AddDemoData();
 builder.AddRollups();
 builder.AddPeerMetricsApi();
+builder.AddUpstreamForwarding();
 builder.AddProblemResponses();
 builder.AddApiReference();
 
@@ -41,6 +43,7 @@ app.UseAuthorization();
 app.MapApiReference();
 app.MapDefaultEndpoints();
 app.MapPeerMetricsApi();
+app.MapUpstreamForwarding();
 
 try
 {

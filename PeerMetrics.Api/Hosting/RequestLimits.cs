@@ -31,7 +31,10 @@ public static class RequestLimits
     /// <summary>Browsers send about 20 header fields, proxies add a few (Kestrel's default).</summary>
     public const int MaxRequestHeaderCount = 100;
 
-    /// <summary>No route reads a request body; Kestrel then neither reads nor drains one.</summary>
+    /// <summary>
+    /// No served route reads a request body; Kestrel then neither reads nor drains one. Only the routes forwarded
+    /// upstream raise it for themselves (<see cref="Forwarding.UpstreamForwarding.MaxRequestBodyBytes"/>).
+    /// </summary>
     public const long MaxRequestBodyBytes = 0;
 
     public static IHostApplicationBuilder AddRequestLimits(this IHostApplicationBuilder builder)

@@ -16,6 +16,21 @@ public static class ApiProblems
     public const string InternalError = "internal_error";
     public const string TooManyRequests = "too_many_requests";
 
+    /// <summary>An unserved /v1 route while no upstream peermetrics API is configured.</summary>
+    public const string NotFound = "not_found";
+
+    /// <summary>A served path asked with a method it does not serve (it is never forwarded).</summary>
+    public const string MethodNotAllowed = "method_not_allowed";
+
+    /// <summary>A forwarded request whose body is over the forwarding bound.</summary>
+    public const string RequestTooLarge = "request_too_large";
+
+    /// <summary>The upstream peermetrics API could not be reached or failed mid-request.</summary>
+    public const string BadGateway = "bad_gateway";
+
+    /// <summary>The upstream peermetrics API did not answer in time.</summary>
+    public const string GatewayTimeout = "gateway_timeout";
+
     public static ProblemHttpResult MissingParameter(string detail) =>
         Create(StatusCodes.Status400BadRequest, MissingParameters, detail);
 
@@ -37,9 +52,13 @@ public static class ApiProblems
             StatusCodes.Status400BadRequest => "Bad Request",
             StatusCodes.Status401Unauthorized => "Unauthorized",
             StatusCodes.Status404NotFound => "Not Found",
+            StatusCodes.Status405MethodNotAllowed => "Method Not Allowed",
+            StatusCodes.Status413PayloadTooLarge => "Content Too Large",
             StatusCodes.Status429TooManyRequests => "Too Many Requests",
             StatusCodes.Status500InternalServerError => "Internal Server Error",
+            StatusCodes.Status502BadGateway => "Bad Gateway",
             StatusCodes.Status503ServiceUnavailable => "Service Unavailable",
+            StatusCodes.Status504GatewayTimeout => "Gateway Timeout",
             _ => null,
         },
         Type = status switch
@@ -47,9 +66,13 @@ public static class ApiProblems
             StatusCodes.Status400BadRequest => "https://tools.ietf.org/html/rfc9110#section-15.5.1",
             StatusCodes.Status401Unauthorized => "https://tools.ietf.org/html/rfc9110#section-15.5.2",
             StatusCodes.Status404NotFound => "https://tools.ietf.org/html/rfc9110#section-15.5.5",
+            StatusCodes.Status405MethodNotAllowed => "https://tools.ietf.org/html/rfc9110#section-15.5.6",
+            StatusCodes.Status413PayloadTooLarge => "https://tools.ietf.org/html/rfc9110#section-15.5.14",
             StatusCodes.Status429TooManyRequests => "https://tools.ietf.org/html/rfc6585#section-4",
             StatusCodes.Status500InternalServerError => "https://tools.ietf.org/html/rfc9110#section-15.6.1",
+            StatusCodes.Status502BadGateway => "https://tools.ietf.org/html/rfc9110#section-15.6.3",
             StatusCodes.Status503ServiceUnavailable => "https://tools.ietf.org/html/rfc9110#section-15.6.4",
+            StatusCodes.Status504GatewayTimeout => "https://tools.ietf.org/html/rfc9110#section-15.6.5",
             _ => null,
         },
         Detail = detail,
