@@ -89,12 +89,8 @@ public static class AuthExtensions
     }
 
     /// <summary>The contract's 401: a problem+json body with error_code "unauthorized".</summary>
-    internal static Task WriteUnauthorizedAsync(HttpContext http, string detail)
-    {
-        http.Response.StatusCode = StatusCodes.Status401Unauthorized;
-        return http.Response.WriteAsJsonAsync(ApiProblems.Details(StatusCodes.Status401Unauthorized, ApiProblems.Unauthorized, detail),
-            (System.Text.Json.JsonSerializerOptions?)null, "application/problem+json", http.RequestAborted);
-    }
+    internal static Task WriteUnauthorizedAsync(HttpContext http, string detail) =>
+        ApiProblems.WriteAsync(http, StatusCodes.Status401Unauthorized, ApiProblems.Unauthorized, detail);
 
     private const string CredentialScheme = "BearerOrSession";
 

@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Net;
-using System.Text.Json;
 using Microsoft.AspNetCore.Diagnostics;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.Options;
@@ -64,14 +63,14 @@ internal sealed partial class UpstreamForwarder : IDisposable
         {
             ReadNoBody(context);
             context.Response.Headers.Allow = string.Join(", ", allowed);
-            await WriteProblemAsync(context, StatusCodes.Status405MethodNotAllowed, ApiProblems.MethodNotAllowed,
+            await ApiProblems.WriteAsync(context, StatusCodes.Status405MethodNotAllowed, ApiProblems.MethodNotAllowed,
                 $"{request.Path} is served by this service with {string.Join(", ", allowed)} only.");
             return;
         }
         if (_destinationPrefix is null)
         {
             ReadNoBody(context);
-            await WriteProblemAsync(context, StatusCodes.Status404NotFound, ApiProblems.NotFound,
+            await ApiProblems.WriteAsync(context, StatusCodes.Status404NotFound, ApiProblems.NotFound,
                 "No route matches; this service forwards no route because no upstream peermetrics API (Api:Upstream) is configured.");
             return;
         }
@@ -112,11 +111,11 @@ internal sealed partial class UpstreamForwarder : IDisposable
                 await WriteTooLargeAsync(context);
                 break;
             case StatusCodes.Status504GatewayTimeout:
-                await WriteProblemAsync(context, StatusCodes.Status504GatewayTimeout, ApiProblems.GatewayTimeout,
+                await ApiProblems.WriteAsync(context, StatusCodes.Status504GatewayTimeout, ApiProblems.GatewayTimeout,
                     "The upstream peermetrics API did not answer in time.");
                 break;
             case >= StatusCodes.Status500InternalServerError:
-                await WriteProblemAsync(context, StatusCodes.Status502BadGateway, ApiProblems.BadGateway,
+                await ApiProblems.WriteAsync(context, StatusCodes.Status502BadGateway, ApiProblems.BadGateway,
                     "The upstream peermetrics API could not be reached or failed to answer.");
                 break;
             default:
@@ -139,15 +138,8 @@ internal sealed partial class UpstreamForwarder : IDisposable
     }
 
     private static Task WriteTooLargeAsync(HttpContext context) =>
-        WriteProblemAsync(context, StatusCodes.Status413PayloadTooLarge, ApiProblems.RequestTooLarge,
+        ApiProblems.WriteAsync(context, StatusCodes.Status413PayloadTooLarge, ApiProblems.RequestTooLarge,
             $"A forwarded request body may be at most {UpstreamForwarding.MaxRequestBodyBytes} bytes.");
-
-    private static Task WriteProblemAsync(HttpContext context, int status, string errorCode, string detail)
-    {
-        context.Response.StatusCode = status;
-        return context.Response.WriteAsJsonAsync(ApiProblems.Details(status, errorCode, detail),
-            (JsonSerializerOptions?)null, "application/problem+json", context.RequestAborted);
-    }
 
     public void Dispose() => _client.Dispose();
 

@@ -79,6 +79,17 @@ public static class ApiProblems
         Extensions = { ["error_code"] = errorCode },
     };
 
+    /// <summary>
+    /// Writes the problem directly, for answers given outside an endpoint's result (authentication challenges, the
+    /// exception handler, the forwarder).
+    /// </summary>
+    public static Task WriteAsync(HttpContext http, int status, string errorCode, string detail)
+    {
+        http.Response.StatusCode = status;
+        return http.Response.WriteAsJsonAsync(Details(status, errorCode, detail), (System.Text.Json.JsonSerializerOptions?)null,
+            "application/problem+json", http.RequestAborted);
+    }
+
     private static ProblemHttpResult Create(int status, string errorCode, string detail) =>
         TypedResults.Problem(Details(status, errorCode, detail));
 }

@@ -29,8 +29,8 @@ public sealed partial class ErrorHandler : IExceptionHandler
         if (DatabaseFailure.IsUnreachable(exception))
         {
             LogUnavailable(exception.GetBaseException().Message);
-            await WriteAsync(context, StatusCodes.Status503ServiceUnavailable, ApiProblems.ServiceUnavailable,
-                "The database is unavailable; try again shortly.", cancellationToken);
+            await ApiProblems.WriteAsync(context, StatusCodes.Status503ServiceUnavailable, ApiProblems.ServiceUnavailable,
+                "The database is unavailable; try again shortly.");
             return true;
         }
 
@@ -42,16 +42,9 @@ public sealed partial class ErrorHandler : IExceptionHandler
         var sqlState = DatabaseFailure.SqlState(exception) ?? "none";
         LogFailure(exception, operation, sqlState);
         _failures.Add(1, new("operation", operation), new("db.response.status_code", sqlState));
-        await WriteAsync(context, StatusCodes.Status500InternalServerError, ApiProblems.InternalError,
-            "The request failed because of an error in the service. It has been logged.", cancellationToken);
+        await ApiProblems.WriteAsync(context, StatusCodes.Status500InternalServerError, ApiProblems.InternalError,
+            "The request failed because of an error in the service. It has been logged.");
         return true;
-    }
-
-    private static Task WriteAsync(HttpContext context, int status, string errorCode, string detail, CancellationToken cancellationToken)
-    {
-        context.Response.StatusCode = status;
-        return context.Response.WriteAsJsonAsync(ApiProblems.Details(status, errorCode, detail),
-            (System.Text.Json.JsonSerializerOptions?)null, "application/problem+json", cancellationToken);
     }
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Database unavailable: {Message}")]

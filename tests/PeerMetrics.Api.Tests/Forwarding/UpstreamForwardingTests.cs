@@ -81,6 +81,35 @@ public sealed class UpstreamForwardingTests(InfrastructureFixture infrastructure
     }
 
     [Fact]
+    public async Task A_forwarded_answer_to_a_dashboard_origin_carries_one_set_of_CORS_headers_ours()
+    {
+        const string dashboard = "https://dashboard.example";
+        await using var upstream = await UpstreamServer.StartAsync();
+        // The peermetrics API answers CORS itself, for any origin; the browser refuses two Allow-Origin values.
+        upstream.Reply = async context =>
+        {
+            context.Response.Headers.AccessControlAllowOrigin = "*";
+            context.Response.Headers.AccessControlAllowCredentials = "true";
+            await context.Response.WriteAsync("[]");
+        };
+        await using var api = await TestApi.StartAsync(infrastructure.Postgres, infrastructure.Redis, new Dictionary<string, string?>
+        {
+            ["Api:Upstream"] = upstream.BaseAddress.ToString(),
+            ["Cors:Origins"] = dashboard,
+        });
+        using var client = PlainClient(api);
+        using var request = new HttpRequestMessage(HttpMethod.Get, $"/v1/issues?app={AppId}");
+        request.Headers.Add("Origin", dashboard);
+
+        using var response = await client.SendAsync(request);
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal([dashboard], response.Headers.GetValues("Access-Control-Allow-Origin"));
+        Assert.Equal(["true"], response.Headers.GetValues("Access-Control-Allow-Credentials"));
+        Assert.Equal("[]", await response.Content.ReadAsStringAsync());
+    }
+
+    [Fact]
     public async Task A_path_prefix_of_the_upstream_is_kept_and_an_upstream_404_stays_its_404()
     {
         await using var upstream = await UpstreamServer.StartAsync();

@@ -22,8 +22,15 @@ public sealed partial record DemoAccess(string Token, Guid AppId)
 
     public static DemoAccess Single(IReadOnlyList<ResourceLogLine> lines) => Assert.Single(FindAll(lines));
 
+    /// <summary>The web dashboard's session cookie of the demo user (<c>name=value</c>), logged next to the token.</summary>
+    public static string SessionCookie(IReadOnlyList<ResourceLogLine> lines) =>
+        Assert.Single(lines, line => SessionCookieLine().IsMatch(line.Text)).Text;
+
     [GeneratedRegex(@"^@token = (\S+)$")]
     private static partial Regex TokenLine();
+
+    [GeneratedRegex(@"^pmsession=[a-z0-9]{32}$")]
+    private static partial Regex SessionCookieLine();
 
     [GeneratedRegex(@"^@appId = (\S+)$")]
     private static partial Regex AppIdLine();

@@ -67,6 +67,21 @@ public sealed partial class HttpFileTests(AppHostFixture app, ITestOutputHelper 
         }
     }
 
+    [Fact]
+    public async Task The_logged_dashboard_session_cookie_reads_the_demo_app_like_the_token()
+    {
+        await ResourceLogs.WaitForApiListeningAsync(app.App);
+        var lines = await ResourceLogs.ReadAsync(app.App, AppHostFixture.Api);
+        var access = DemoAccess.Single(lines);
+        using var api = app.App.CreateHttpClient(AppHostFixture.Api);
+        using var request = new HttpRequestMessage(HttpMethod.Get, $"/v1/conferences/summary?appId={access.AppId}");
+        request.Headers.Add("Cookie", DemoAccess.SessionCookie(lines));
+
+        using var response = await api.SendAsync(request);
+
+        Assert.True(response.StatusCode == HttpStatusCode.OK, $"{(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}");
+    }
+
     private static string HttpFilePath()
     {
         for (var directory = new DirectoryInfo(AppContext.BaseDirectory); directory is not null; directory = directory.Parent)
