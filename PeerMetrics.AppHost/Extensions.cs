@@ -81,25 +81,37 @@ internal static class Extensions
     /// <summary>
     /// What serving the PeerMetrics web dashboard takes (README "Serving the PeerMetrics dashboard"): the web app's
     /// Django <c>SECRET_KEY</c>, so the Api accepts its session cookie (generated and kept in user secrets, like the
-    /// signing key; set <c>Parameters:django-secret-key</c> to the web app's), and, when configured, the dashboard's
+    /// signing key; set <c>Parameters:django-secret-key</c> to the web app's; a publish passes it only when set), and,
+    /// when configured, the dashboard's
     /// origins (<c>Parameters:dashboard-origins</c>, comma-separated) and the peermetrics API the other /v1 routes
     /// are forwarded to (<c>Parameters:peermetrics-upstream</c>).
     /// </summary>
     public static IResourceBuilder<ProjectResource> WithDashboardDropIn(this IResourceBuilder<ProjectResource> api)
     {
         var builder = api.ApplicationBuilder;
-        api.WithEnvironment("Auth__DjangoSession__SecretKey",
-            builder.AddParameter(DjangoSecretKey, new GenerateParameterDefault { MinLength = 50, Special = false }, secret: true, persist: true));
-        if (!string.IsNullOrWhiteSpace(builder.Configuration[$"Parameters:{DashboardOrigins}"]))
+        if (builder.ExecutionContext.IsRunMode)
+        {
+            api.WithEnvironment("Auth__DjangoSession__SecretKey",
+                builder.AddParameter(DjangoSecretKey, new GenerateParameterDefault { MinLength = 50, Special = false }, secret: true, persist: true));
+        }
+        else if (Configured(builder, DjangoSecretKey))
+        {
+            // A deployment accepts sessions only when it is given the web app's own key.
+            api.WithEnvironment("Auth__DjangoSession__SecretKey", builder.AddParameter(DjangoSecretKey, secret: true));
+        }
+        if (Configured(builder, DashboardOrigins))
         {
             api.WithEnvironment("Cors__Origins", builder.AddParameter(DashboardOrigins));
         }
-        if (!string.IsNullOrWhiteSpace(builder.Configuration[$"Parameters:{PeermetricsUpstream}"]))
+        if (Configured(builder, PeermetricsUpstream))
         {
             api.WithEnvironment("Api__Upstream", builder.AddParameter(PeermetricsUpstream));
         }
         return api;
     }
+
+    private static bool Configured(IDistributedApplicationBuilder builder, string parameter) =>
+        !string.IsNullOrWhiteSpace(builder.Configuration[$"Parameters:{parameter}"]);
 
     public const string DjangoSecretKey = "django-secret-key";
     public const string DashboardOrigins = "dashboard-origins";

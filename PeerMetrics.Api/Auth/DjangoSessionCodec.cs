@@ -60,7 +60,7 @@ public static class DjangoSessionCodec
 
     /// <summary>
     /// <paramref name="session"/> as <c>session_data</c> in the signed format Django &gt;= 3.1 writes
-    /// (what the demo seeding writes), timestamped now. Byte-identical to Django's when not compressed.
+    /// (what the demo seeding writes), timestamped now.
     /// </summary>
     public static string Encode(JsonObject session, string secretKey, TimeProvider time)
     {
@@ -68,7 +68,8 @@ public static class DjangoSessionCodec
         ArgumentNullException.ThrowIfNull(secretKey);
         ArgumentNullException.ThrowIfNull(time);
 
-        var json = PythonJson.Serialize(session);
+        // ASCII, as Django's own JSON is: the default encoder escapes every non-ASCII character (Django reads Latin-1).
+        var json = Encoding.ASCII.GetBytes(session.ToJsonString());
         // signing.dumps(compress=True) keeps the compressed form only when it saves more than a byte.
         var compressed = Compress(json);
         var payload = compressed.Length < json.Length - 1
@@ -262,87 +263,5 @@ public static class DjangoSessionCodec
             output.Write(buffer, 0, read);
         }
         return output.ToArray();
-    }
-
-    /// <summary>
-    /// JSON as Python's <c>json.dumps(obj, separators=(",", ":"))</c> writes it, which is what Django signs: no spaces,
-    /// every character outside printable ASCII \u-escaped in lower-case hex. Numbers are written as
-    /// System.Text.Json writes them.
-    /// </summary>
-    private static class PythonJson
-    {
-        public static byte[] Serialize(JsonObject value)
-        {
-            var text = new StringBuilder();
-            using var document = JsonDocument.Parse(value.ToJsonString());
-            Write(text, document.RootElement);
-            return Encoding.ASCII.GetBytes(text.ToString());
-        }
-
-        private static void Write(StringBuilder text, JsonElement element)
-        {
-            switch (element.ValueKind)
-            {
-                case JsonValueKind.Object:
-                    text.Append('{');
-                    var firstProperty = true;
-                    foreach (var property in element.EnumerateObject())
-                    {
-                        if (!firstProperty)
-                        {
-                            text.Append(',');
-                        }
-                        firstProperty = false;
-                        WriteString(text, property.Name);
-                        text.Append(':');
-                        Write(text, property.Value);
-                    }
-                    text.Append('}');
-                    break;
-                case JsonValueKind.Array:
-                    text.Append('[');
-                    var firstItem = true;
-                    foreach (var item in element.EnumerateArray())
-                    {
-                        if (!firstItem)
-                        {
-                            text.Append(',');
-                        }
-                        firstItem = false;
-                        Write(text, item);
-                    }
-                    text.Append(']');
-                    break;
-                case JsonValueKind.String:
-                    WriteString(text, element.GetString()!);
-                    break;
-                default:
-                    // Numbers, true, false and null: their JSON text is already ASCII.
-                    text.Append(element.GetRawText());
-                    break;
-            }
-        }
-
-        // json.encoder's py_encode_basestring_ascii, per UTF-16 unit as Python escapes characters past U+FFFF.
-        private static void WriteString(StringBuilder text, string value)
-        {
-            text.Append('"');
-            foreach (var c in value)
-            {
-                switch (c)
-                {
-                    case '"': text.Append("\\\""); break;
-                    case '\\': text.Append("\\\\"); break;
-                    case '\n': text.Append("\\n"); break;
-                    case '\r': text.Append("\\r"); break;
-                    case '\t': text.Append("\\t"); break;
-                    case '\b': text.Append("\\b"); break;
-                    case '\f': text.Append("\\f"); break;
-                    case >= ' ' and <= '~': text.Append(c); break;
-                    default: text.Append("\\u").Append(((int)c).ToString("x4", System.Globalization.CultureInfo.InvariantCulture)); break;
-                }
-            }
-            text.Append('"');
-        }
     }
 }

@@ -3,8 +3,9 @@ using System.Diagnostics.Metrics;
 namespace PeerMetrics.Api.Forwarding;
 
 /// <summary>
-/// Forwarding telemetry with bounded tags only: the route with its ids replaced by <c>{id}</c>, and the status
-/// code. Never a query string, an id or a cookie.
+/// Forwarding telemetry with bounded tags only: the route with its ids replaced by <c>{id}</c> (or
+/// <see cref="UnknownRoute"/> when the upstream answered 404), and the status code. Never a query string, an id or
+/// a cookie.
 /// </summary>
 public sealed class UpstreamMetrics
 {
@@ -20,8 +21,11 @@ public sealed class UpstreamMetrics
             description: "Requests forwarded to the upstream peermetrics API, by route (ids as {id}) and answered status code.");
     }
 
+    /// <summary>The route tag of a path the upstream does not know: any client can invent such paths.</summary>
+    public const string UnknownRoute = "{unknown}";
+
     public void Forwarded(PathString path, int status) =>
-        _requests.Add(1, new("route", Route(path)), new("status", status));
+        _requests.Add(1, new("route", status == StatusCodes.Status404NotFound ? UnknownRoute : Route(path)), new("status", status));
 
     /// <summary>
     /// The path with every segment that is a UUID or all digits replaced by <c>{id}</c>:

@@ -250,7 +250,7 @@ public sealed class UpstreamForwardingTests(InfrastructureFixture infrastructure
 
         Assert.Equal(4, upstream.Requests.Count);
         Assert.Equal(
-            [("/v1/apps/{id}/conferences/{id}", 200), ("/v1/apps/{id}/conferences/{id}", 200), ("/v1/issues/missing", 404), ("/v1/sessions/2024abc", 200)],
+            [("/v1/apps/{id}/conferences/{id}", 200), ("/v1/apps/{id}/conferences/{id}", 200), (UpstreamMetrics.UnknownRoute, 404), ("/v1/sessions/2024abc", 200)],
             Measurements(requests));
     }
 
