@@ -110,7 +110,7 @@ public sealed class RollupsBesideDjangoTests(InfrastructureFixture infrastructur
     {
         await using var api = await TestApi.StartAsync(infrastructure.Postgres, infrastructure.Redis, new Dictionary<string, string?>
         {
-            ["Rollups:Mode"] = "on", ["Rollups:PollInterval"] = "00:00:00.050", ["Rollups:ResetDelay"] = "00:00:01.5",
+            ["Rollups:Mode"] = "on", ["Rollups:PollInterval"] = "00:00:00.050", ["Rollups:ResetDelay"] = "00:00:10",
         });
         var monitor = api.Factory.Services.GetRequiredService<RollupsMonitor>();
         var (organization, app) = await CacheTestData.SeedAppAsync(api.ConnectionString, conferences: 2);
@@ -138,7 +138,7 @@ public sealed class RollupsBesideDjangoTests(InfrastructureFixture infrastructur
         // Once logging works again, the maintainer rebuilds and the rollups are exact.
         await TestDatabase.ExecuteAsync(api.ConnectionString, "ALTER TABLE peermetrics_rollups.change_log DROP CONSTRAINT unwritable");
         await Responses.EventuallyAsync(() => Task.FromResult(monitor.CanServe() && monitor.Status is { Backlog: 0, RebuildReason: null }),
-            TimeSpan.FromSeconds(30));
+            TimeSpan.FromSeconds(60));
         await RollupsTestDatabase.AssertExactAsync(connection, [app.Id], [(null, null)], "rebuilt after a trigger could not log");
     }
 
