@@ -4,7 +4,23 @@ namespace PeerMetrics.Api.Rollups;
 
 /// <summary>What <c>peermetrics_rollups.status()</c> reports.</summary>
 public sealed record RollupsStatus(
-    int Version, string Phase, bool Ready, long Backlog, double LagSeconds, long BackfillDone, long BackfillTotal, DateTime? AppliedAt);
+    int Version, string Phase, bool Ready, long Backlog, double LagSeconds, long BackfillDone, long BackfillTotal, DateTime? AppliedAt)
+{
+    /// <summary>What keeps the rollups from serving until the schema changes (drift, a trigger missing); null when nothing.</summary>
+    public string? Problem { get; init; }
+
+    /// <summary>Why the rollups are being (or about to be) rebuilt; null when they are not.</summary>
+    public string? RebuildReason { get; init; }
+
+    /// <summary>About how many rows the change log holds (counting writes still in flight).</summary>
+    public long LogRows { get; init; }
+
+    /// <summary>The cap of the change log in rows (<see cref="RollupsOptions.MaxLogRows"/> as stored).</summary>
+    public long LogCap { get; init; }
+
+    /// <summary>Seconds since a maintainer run last applied the log (or since the install), as read.</summary>
+    public double UnappliedSeconds { get; init; }
+}
 
 /// <summary>What one maintainer run did.</summary>
 public sealed record RollupsRun(bool Locked, long Consumed, long Backfilled, string Phase);
@@ -78,7 +94,7 @@ public static class RollupsDatabase
             return null;
         }
         await using var command = new NpgsqlCommand(
-            $"SELECT version, phase, ready, backlog, lag_seconds, backfill_done, backfill_total, applied_at FROM {RollupsSql.Schema}.status()",
+            $"SELECT version, phase, ready, backlog, lag_seconds, backfill_done, backfill_total, applied_at, problem, rebuild_reason, log_rows, log_cap, unapplied_seconds FROM {RollupsSql.Schema}.status()",
             connection);
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         if (!await reader.ReadAsync(cancellationToken))
@@ -86,7 +102,26 @@ public static class RollupsDatabase
             return null;
         }
         return new RollupsStatus(reader.GetInt32(0), reader.GetString(1), reader.GetBoolean(2), reader.GetInt64(3), reader.GetDouble(4),
-            reader.GetInt64(5), reader.GetInt64(6), reader.IsDBNull(7) ? null : reader.GetDateTime(7));
+            reader.GetInt64(5), reader.GetInt64(6), reader.IsDBNull(7) ? null : reader.GetDateTime(7))
+        {
+            Problem = reader.IsDBNull(8) ? null : reader.GetString(8),
+            RebuildReason = reader.IsDBNull(9) ? null : reader.GetString(9),
+            LogRows = reader.GetInt64(10),
+            LogCap = reader.GetInt64(11),
+            UnappliedSeconds = reader.GetDouble(12),
+        };
+    }
+
+    /// <summary>
+    /// Stores the change log's cap in the rollups' state, where the triggers enforce it; a no-op (no lock) when
+    /// it is already that.
+    /// </summary>
+    public static async Task SetLogCapAsync(NpgsqlConnection connection, long maxLogRows, CancellationToken cancellationToken)
+    {
+        await using var command = new NpgsqlCommand(
+            $"UPDATE {RollupsSql.Schema}.state SET log_cap = @cap WHERE log_cap <> @cap", connection);
+        command.Parameters.AddWithValue("cap", maxLogRows);
+        await command.ExecuteNonQueryAsync(cancellationToken);
     }
 
     /// <summary>

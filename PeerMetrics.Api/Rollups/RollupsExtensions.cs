@@ -16,7 +16,9 @@ public static class RollupsExtensions
         builder.Services.AddOptions<RollupsOptions>()
             .BindConfiguration(RollupsOptions.SectionName)
             .PostConfigure<IOptions<DatabaseOptions>>((rollups, database) =>
-                rollups.Mode ??= database.Value.ApplyMigrations ? RollupsMode.On : RollupsMode.Off);
+                rollups.Mode ??= database.Value.ApplyMigrations ? RollupsMode.On : RollupsMode.Off)
+            .Validate(rollups => rollups.MaxLogRows > 0, "Rollups:MaxLogRows must be above zero")
+            .ValidateOnStart();
         builder.Services.TryAddSingleton(TimeProvider.System);
         builder.Services.AddSingleton<RollupsMonitor>();
         builder.Services.AddSingleton<RollupsShadow>();

@@ -33,7 +33,20 @@ CREATE TABLE IF NOT EXISTS peermetrics_rollups.state (
     -- change in the open hour then costs a run its minutes only; reads take the open hour from minutes and
     -- the open day from hours. The maintainer closes an hour once it is over.
     open_hour      timestamptz NOT NULL DEFAULT date_trunc('hour', now(), 'UTC'),
-    reset_at       timestamptz          -- a reset requested (TRUNCATE, trigger missing), not yet carried out
+    reset_at       timestamptz,         -- a reset requested (TRUNCATE, trigger missing), not yet carried out
+    -- A requested reset is carried out only once every transaction older than this has ended (its unlogged
+    -- changes are then visible to the backfill); NULL: not known yet, the next run sets it.
+    settle_xmax    xid8,
+    -- The change log's cap (Rollups:MaxLogRows; the Api's maintainer sets it) and its fill: the log holds about
+    -- last_value(log_seq) - log_base rows (every log row takes a log_seq value; every run adds what it deleted).
+    -- At the cap the triggers stop logging and count a missed change instead.
+    log_cap        bigint NOT NULL DEFAULT 1000000 CHECK (log_cap > 0),
+    log_base       bigint NOT NULL DEFAULT 0,
+    -- missed_seq's value the maintainer last acted on: above it, a change went unlogged since (rebuild).
+    missed_seen    bigint NOT NULL DEFAULT 0,
+    -- Why the rollups are being rebuilt or cannot serve (a missed change, drift of the schema), until ready again.
+    broken_reason  text,
+    broken_at      timestamptz
 );
 
 INSERT INTO peermetrics_rollups.state (version, phase, backfill_total)
@@ -43,10 +56,23 @@ ON CONFLICT (singleton) DO NOTHING;
 -- The change log. Writers' triggers only append here (no index, no unique key: nothing to contend on).
 -- family: C = a conference's own facts (status, duration, participant count), I = its issues,
 -- N = its connections, S = its sessions, P = a participant (its conferences' C), * = rebuild everything.
+-- seq numbers the rows (a sequence: no lock, nothing two writers contend on) so the triggers can tell the
+-- log's size without counting it.
+CREATE SEQUENCE IF NOT EXISTS peermetrics_rollups.log_seq;
 CREATE TABLE IF NOT EXISTS peermetrics_rollups.change_log (
+    seq       bigint NOT NULL DEFAULT nextval('peermetrics_rollups.log_seq'),
     family    "char" NOT NULL,
     id        uuid,
     logged_at timestamptz NOT NULL DEFAULT statement_timestamp()
+);
+
+-- A change the triggers could not log (an error while logging, or the log at its cap) takes a missed_seq
+-- value: non-transactional, so the mark can be neither lost nor contended on, and it is visible at once. The
+-- first miss after the maintainer last looked also records its reason here (committed with its write).
+CREATE SEQUENCE IF NOT EXISTS peermetrics_rollups.missed_seq;
+CREATE TABLE IF NOT EXISTS peermetrics_rollups.faults (
+    at     timestamptz NOT NULL DEFAULT clock_timestamp(),
+    reason text NOT NULL
 );
 
 -- The triggers, defined once: the installer creates them from this table, triggers_ok() checks them against
@@ -93,6 +119,21 @@ INSERT INTO peermetrics_rollups.watched (tbl, name, event, key, families, watche
     ('app_session', 'peermetrics_rollups_truncate', 'TRUNCATE', NULL, '*', NULL),
     ('participant_conferences', 'peermetrics_rollups_truncate', 'TRUNCATE', NULL, '*', NULL),
     ('participant', 'peermetrics_rollups_truncate', 'TRUNCATE', NULL, '*', NULL);
+
+-- The columns the rollups read (every watched column) with the type the Api reads them as (RequiredSchema;
+-- NULL: any). A column missing or of another type is schema drift: the rollups do not serve until it is back.
+CREATE TABLE IF NOT EXISTS peermetrics_rollups.columns_read (
+    tbl text NOT NULL,
+    col text NOT NULL,
+    typ text,
+    PRIMARY KEY (tbl, col)
+);
+DELETE FROM peermetrics_rollups.columns_read;
+INSERT INTO peermetrics_rollups.columns_read (tbl, col, typ)
+SELECT DISTINCT w.tbl, c.col, r.typ
+FROM peermetrics_rollups.watched w
+CROSS JOIN LATERAL unnest(w.watched) AS c (col)
+LEFT JOIN (VALUES /*@SQL(required_columns)*/) AS r (tbl, col, typ) ON r.tbl = w.tbl AND r.col = c.col;
 
 -- The maintainer's scratch list of the (family, app, minute) buckets a run touched. Only the maintainer
 -- (one at a time) writes it, and it empties it before committing.
@@ -621,21 +662,49 @@ BEGIN
              peermetrics_rollups.work_touched;
     UPDATE peermetrics_rollups.state
     SET phase = 'backfilling', backfill_app = NULL, backfill_at = NULL, backfill_id = NULL, backfill_done = 0,
-        backfill_total = (SELECT count(*) FROM conference), ready_at = NULL, reset_at = NULL;
+        backfill_total = (SELECT count(*) FROM conference), ready_at = NULL, reset_at = NULL, settle_xmax = NULL,
+        -- The log's fill counted afresh: rows of rolled-back writes (never deleted by a run) stop counting.
+        log_base = coalesce(pg_sequence_last_value('peermetrics_rollups.log_seq'), 0)
+                   - (SELECT count(*) FROM peermetrics_rollups.change_log);
 END
 $$;
 
--- True when every trigger in peermetrics_rollups.watched exists and fires in ordinary sessions. A missing or
--- disabled one means changes may go unlogged: the rollups are then reset and stay not ready until it is back,
--- then backfilled again.
-CREATE OR REPLACE FUNCTION peermetrics_rollups.triggers_ok() RETURNS boolean
+-- What keeps the rollups from following the tables, NULL when nothing does: a trigger of
+-- peermetrics_rollups.watched missing or not firing in ordinary sessions (changes go unlogged), a column they
+-- read missing or of another type (Django's RemoveField, RenameField, AlterField), or one of the objects the
+-- triggers log with gone. The rollups are then reset and stay not ready until it is fixed, then backfilled again.
+CREATE OR REPLACE FUNCTION peermetrics_rollups.schema_problems() RETURNS text
 LANGUAGE sql STABLE AS $$
-    SELECT NOT EXISTS (
-        SELECT 1
+    SELECT string_agg(p.problem, '; ' ORDER BY p.problem)
+    FROM (
+        SELECT format('trigger %s on %s is missing or disabled', w.name, w.tbl) AS problem
         FROM peermetrics_rollups.watched w
         WHERE NOT EXISTS (SELECT 1 FROM pg_trigger t
                           WHERE t.tgrelid = to_regclass(format('public.%I', w.tbl)) AND t.tgname = w.name
-                            AND t.tgenabled IN ('O', 'A')))
+                            AND t.tgenabled IN ('O', 'A'))
+        UNION ALL
+        SELECT CASE WHEN a.attname IS NULL THEN format('%s.%s is missing', r.tbl, r.col)
+                    ELSE format('%s.%s is %s (expected %s)', r.tbl, r.col, format_type(a.atttypid, NULL), r.typ) END
+        FROM peermetrics_rollups.columns_read r
+        LEFT JOIN pg_attribute a ON a.attrelid = to_regclass(format('public.%I', r.tbl)) AND a.attname = r.col
+                                AND a.attnum > 0 AND NOT a.attisdropped
+        WHERE a.attname IS NULL OR (r.typ IS NOT NULL AND format_type(a.atttypid, NULL) <> r.typ)
+        UNION ALL
+        SELECT format('%s is missing', o.name)
+        FROM unnest(ARRAY['peermetrics_rollups.change_log', 'peermetrics_rollups.log_seq', 'peermetrics_rollups.missed_seq',
+                          'peermetrics_rollups.faults']) AS o (name)
+        WHERE to_regclass(o.name) IS NULL
+    ) p
+$$;
+
+-- True when every change is being logged: no schema problem, and no change missed since the maintainer last
+-- looked (a miss is visible at once, before the maintainer or the write that missed commits). Every reader
+-- checks it in its snapshot before it serves the rollups.
+CREATE OR REPLACE FUNCTION peermetrics_rollups.triggers_ok() RETURNS boolean
+LANGUAGE sql STABLE AS $$
+    SELECT peermetrics_rollups.schema_problems() IS NULL
+       AND coalesce(pg_sequence_last_value(to_regclass('peermetrics_rollups.missed_seq')), 0) <= s.missed_seen
+    FROM peermetrics_rollups.state s
 $$;
 
 -- ---------------------------------------------------------------------------------------------------------
@@ -665,6 +734,9 @@ DECLARE
     last_at timestamptz;
     last_id uuid;
     broken boolean;
+    problem text;
+    missed bigint;
+    detected boolean := false;
     st peermetrics_rollups.state;
 BEGIN
     IF current_setting('transaction_isolation') <> 'repeatable read' THEN
@@ -680,21 +752,48 @@ BEGIN
     PERFORM 1 FROM peermetrics_rollups.state FOR UPDATE;
 
     SELECT * INTO st FROM peermetrics_rollups.state;
-    broken := NOT peermetrics_rollups.triggers_ok();
+
+    -- A change went unlogged (a trigger could not log it, or the log was at its cap): reset. The writes that
+    -- missed may still be running; the reset waits for them (settle_xmax, set by a later run, whose snapshot
+    -- is taken after this read).
+    missed := coalesce(pg_sequence_last_value(to_regclass('peermetrics_rollups.missed_seq')), 0);
+    IF missed > st.missed_seen THEN
+        UPDATE peermetrics_rollups.state s
+        SET missed_seen = missed, phase = 'backfilling', ready_at = NULL, reset_at = coalesce(s.reset_at, now()),
+            settle_xmax = NULL, broken_at = now(),
+            broken_reason = 'a change was not logged: '
+                            || coalesce((SELECT f.reason FROM peermetrics_rollups.faults f ORDER BY f.at LIMIT 1), 'reason not recorded');
+        DELETE FROM peermetrics_rollups.faults;
+        detected := true;
+        SELECT * INTO st FROM peermetrics_rollups.state;
+    END IF;
+    problem := peermetrics_rollups.schema_problems();
+    broken := problem IS NOT NULL;
 
     IF st.reset_at IS NULL AND (broken OR EXISTS (SELECT 1 FROM peermetrics_rollups.change_log WHERE family = '*')) THEN
-        UPDATE peermetrics_rollups.state s SET phase = 'backfilling', reset_at = now(), ready_at = NULL;
-        st.reset_at := now();
+        -- A TRUNCATE's marker commits with it: no write to wait for. A schema problem: see below.
+        UPDATE peermetrics_rollups.state s
+        SET phase = 'backfilling', reset_at = now(), ready_at = NULL, broken_at = now(),
+            settle_xmax = CASE WHEN broken THEN NULL ELSE '0'::xid8 END,
+            broken_reason = coalesce(problem, 'TRUNCATE');
+        SELECT * INTO st FROM peermetrics_rollups.state;
     END IF;
 
     IF st.reset_at IS NOT NULL THEN
         -- Everything visible now is covered by the backfill that follows the reset.
         DELETE FROM peermetrics_rollups.change_log;
         GET DIAGNOSTICS entries = ROW_COUNT;
-        -- With a trigger missing, changes go unlogged: the backfill starts only once they are all back, from
-        -- a snapshot that then holds every unlogged change.
-        IF broken OR now() - st.reset_at < reset_delay THEN
-            UPDATE peermetrics_rollups.state s SET applied_at = now();
+        UPDATE peermetrics_rollups.state s SET log_base = s.log_base + entries;
+        -- With a trigger missing or a column drifted, changes go unlogged or are misread: the backfill starts
+        -- only once the schema is back, and once every transaction that wrote meanwhile (or missed) has
+        -- ended, from a snapshot that then holds every such change.
+        IF broken OR detected OR st.settle_xmax IS NULL OR now() - st.reset_at < reset_delay
+           OR pg_snapshot_xmin(pg_current_snapshot()) < st.settle_xmax THEN
+            UPDATE peermetrics_rollups.state s
+            SET applied_at = now(),
+                settle_xmax = CASE WHEN broken OR detected THEN NULL
+                                   ELSE coalesce(s.settle_xmax, pg_snapshot_xmax(pg_current_snapshot())) END,
+                broken_reason = coalesce(problem, s.broken_reason);
             RETURN QUERY SELECT true, entries, 0::bigint, 'backfilling'::text;
             RETURN;
         END IF;
@@ -713,6 +812,7 @@ BEGIN
                array_agg(DISTINCT id) FILTER (WHERE family = 'P' AND id IS NOT NULL)
         INTO entries, c_ids, i_ids, n_ids, s_ids, p_ids
         FROM consumed;
+        UPDATE peermetrics_rollups.state s SET log_base = s.log_base + entries;
 
         -- A participant's flags count in every conference it is linked to, as linked in this snapshot.
         IF cardinality(p_ids) > 0 THEN
@@ -808,7 +908,8 @@ BEGIN
         SET backfill_app = st.backfill_app, backfill_at = st.backfill_at, backfill_id = st.backfill_id,
             backfill_done = s.backfill_done + done,
             phase = CASE WHEN st.backfill_app IS NULL THEN 'ready' ELSE 'backfilling' END,
-            ready_at = CASE WHEN st.backfill_app IS NULL THEN now() END;
+            ready_at = CASE WHEN st.backfill_app IS NULL THEN now() END,
+            broken_reason = CASE WHEN st.backfill_app IS NULL THEN NULL ELSE s.broken_reason END;
     END IF;
 
     UPDATE peermetrics_rollups.state s
@@ -822,11 +923,21 @@ $$;
 -- age of the oldest). A pending rebuild marker means the rollups are about to be reset: not ready.
 CREATE OR REPLACE FUNCTION peermetrics_rollups.status()
 RETURNS TABLE (version integer, phase text, ready boolean, backlog bigint, lag_seconds float8,
-               backfill_done bigint, backfill_total bigint, applied_at timestamptz)
+               backfill_done bigint, backfill_total bigint, applied_at timestamptz,
+               problem text, rebuild_reason text, log_rows bigint, log_cap bigint, unapplied_seconds float8)
 LANGUAGE sql STABLE AS $$
     SELECT s.version, s.phase, s.phase = 'ready' AND NOT l.rebuild AND peermetrics_rollups.triggers_ok(), l.backlog,
            coalesce(extract(epoch FROM clock_timestamp() - l.oldest), 0)::float8,
-           s.backfill_done, s.backfill_total, s.applied_at
+           s.backfill_done, s.backfill_total, s.applied_at,
+           -- What keeps them from serving until someone changes the schema; why they are (about to be) rebuilt.
+           peermetrics_rollups.schema_problems(),
+           coalesce(CASE WHEN coalesce(pg_sequence_last_value(to_regclass('peermetrics_rollups.missed_seq')), 0) > s.missed_seen
+                         THEN 'a change was not logged' END,
+                    s.broken_reason),
+           greatest(coalesce(pg_sequence_last_value(to_regclass('peermetrics_rollups.log_seq')), 0) - s.log_base, l.backlog),
+           s.log_cap,
+           -- How long nothing has applied the log: since the last run, or since the install.
+           extract(epoch FROM clock_timestamp() - coalesce(s.applied_at, s.installed_at))::float8
     FROM peermetrics_rollups.state s
     CROSS JOIN (SELECT count(*) AS backlog, min(logged_at) AS oldest, coalesce(bool_or(family = '*'), false) AS rebuild
                 FROM peermetrics_rollups.change_log) l
@@ -835,44 +946,83 @@ $$;
 -- ---------------------------------------------------------------------------------------------------------
 -- Triggers on the peermetrics tables: row-level, they only append (family, conference or participant) to the
 -- log. Django writes one row per statement, and a row trigger costs it one short INSERT: no transition table,
--- no join. An UPDATE trigger fires only when a column some summary reads changed (its WHEN clause, checked
--- before any function is called): Django rewrites every column on save. SECURITY DEFINER: a writer needs no
--- privilege on this schema. Logging more families than a change needs is always safe (the maintainer
--- recomputes from raw rows); logging fewer never is.
+-- no join. SECURITY DEFINER: a writer needs no privilege on this schema. Logging more families than a change
+-- needs is always safe (the maintainer recomputes from raw rows); logging fewer never is.
+--
+-- Safe beside Django: a trigger names no column anywhere in its definition (no WHEN clause; the function reads
+-- the row as jsonb, the column names are trigger arguments), so nothing in pg_depend ties it to a column and
+-- Django's AlterField, RemoveField (with or without CASCADE) and RenameField run as if it were not there; the
+-- maintainer sees the drift (schema_problems()). And a trigger never fails or blocks the write: whatever goes
+-- wrong while logging is caught, counted as a missed change (the rollups are rebuilt) and the write goes on.
+-- lock_timeout: the log is only ever locked briefly (uninstall), and a trigger never waits long for it.
 
--- One function per key column (a trigger function reads NEW and OLD fields by name); TG_ARGV are the families.
--- An UPDATE that moves the row to another key logs both keys.
-CREATE OR REPLACE FUNCTION peermetrics_rollups.log_by_conference() RETURNS trigger
-LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+-- Records that a change was not logged. Never raises. The first miss since the maintainer last looked also
+-- records why (one row per episode, however many writes miss).
+CREATE OR REPLACE FUNCTION peermetrics_rollups.missed(reason text) RETURNS void
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp SET lock_timeout = '50ms' AS $$
 BEGIN
-    IF TG_OP <> 'INSERT' AND OLD.conference_id IS NOT NULL THEN
-        INSERT INTO peermetrics_rollups.change_log (family, id) SELECT f::"char", OLD.conference_id FROM unnest(TG_ARGV) f;
+    IF nextval('peermetrics_rollups.missed_seq') = (SELECT s.missed_seen FROM peermetrics_rollups.state s) + 1 THEN
+        INSERT INTO peermetrics_rollups.faults (reason) VALUES (left(reason, 1000));
+        RAISE WARNING 'peermetrics_rollups: a change was not logged (%); the rollups will be rebuilt', reason;
     END IF;
-    IF TG_OP <> 'DELETE' AND NEW.conference_id IS NOT NULL
-       AND (TG_OP = 'INSERT' OR NEW.conference_id IS DISTINCT FROM OLD.conference_id) THEN
-        INSERT INTO peermetrics_rollups.change_log (family, id) SELECT f::"char", NEW.conference_id FROM unnest(TG_ARGV) f;
-    END IF;
-    RETURN NULL;
+EXCEPTION WHEN OTHERS THEN
+    NULL;
 END
 $$;
 
-CREATE OR REPLACE FUNCTION peermetrics_rollups.log_by_id() RETURNS trigger
-LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+-- One function for every row trigger. TG_ARGV: [0] the key column ('id' or 'conference_id'), [1] the families,
+-- [2..] for an UPDATE the watched columns. An UPDATE that changes none of them logs nothing (Django rewrites
+-- every column on save); one that moves the row to another key logs both keys. At the log's cap
+-- (state.log_cap) it logs nothing and counts a miss instead: the log never grows past it, even with no
+-- maintainer running.
+CREATE OR REPLACE FUNCTION peermetrics_rollups.log_change() RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp SET lock_timeout = '50ms' AS $$
+DECLARE
+    o jsonb;
+    n jsonb;
+    old_key uuid;
+    new_key uuid;
+    cap bigint;
+    base bigint;
 BEGIN
     IF TG_OP <> 'INSERT' THEN
-        INSERT INTO peermetrics_rollups.change_log (family, id) SELECT f::"char", OLD.id FROM unnest(TG_ARGV) f;
+        o := to_jsonb(OLD);
     END IF;
-    IF TG_OP <> 'DELETE' AND (TG_OP = 'INSERT' OR NEW.id IS DISTINCT FROM OLD.id) THEN
-        INSERT INTO peermetrics_rollups.change_log (family, id) SELECT f::"char", NEW.id FROM unnest(TG_ARGV) f;
+    IF TG_OP <> 'DELETE' THEN
+        n := to_jsonb(NEW);
     END IF;
+    IF TG_OP = 'UPDATE' AND NOT EXISTS (SELECT 1 FROM unnest(TG_ARGV[2:]) c WHERE o -> c IS DISTINCT FROM n -> c) THEN
+        RETURN NULL;
+    END IF;
+    BEGIN
+        SELECT s.log_cap, s.log_base INTO STRICT cap, base FROM peermetrics_rollups.state s;
+        IF coalesce(pg_sequence_last_value('peermetrics_rollups.log_seq'), 0) - base >= cap THEN
+            PERFORM peermetrics_rollups.missed(format('the change log is at its cap of %s rows (Rollups:MaxLogRows)', cap));
+            RETURN NULL;
+        END IF;
+        old_key := (o ->> TG_ARGV[0])::uuid;
+        new_key := (n ->> TG_ARGV[0])::uuid;
+        IF old_key IS NOT NULL THEN
+            INSERT INTO peermetrics_rollups.change_log (family, id) SELECT f::"char", old_key FROM string_to_table(TG_ARGV[1], NULL) f;
+        END IF;
+        IF new_key IS NOT NULL AND new_key IS DISTINCT FROM old_key THEN
+            INSERT INTO peermetrics_rollups.change_log (family, id) SELECT f::"char", new_key FROM string_to_table(TG_ARGV[1], NULL) f;
+        END IF;
+    EXCEPTION WHEN OTHERS THEN
+        PERFORM peermetrics_rollups.missed(SQLERRM);
+    END;
     RETURN NULL;
 END
 $$;
 
 CREATE OR REPLACE FUNCTION peermetrics_rollups.log_truncate() RETURNS trigger
-LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp SET lock_timeout = '50ms' AS $$
 BEGIN
-    INSERT INTO peermetrics_rollups.change_log (family, id) VALUES ('*', NULL);
+    BEGIN
+        INSERT INTO peermetrics_rollups.change_log (family, id) VALUES ('*', NULL);
+    EXCEPTION WHEN OTHERS THEN
+        PERFORM peermetrics_rollups.missed(SQLERRM);
+    END;
     RETURN NULL;
 END
 $$;
@@ -892,16 +1042,13 @@ BEGIN
         EXECUTE format('DROP TRIGGER %I ON %s', t.name, t.rel);
     END LOOP;
     FOR t IN SELECT * FROM peermetrics_rollups.watched LOOP
-        EXECUTE format('CREATE OR REPLACE TRIGGER %I AFTER %s ON public.%I FOR EACH %s %s EXECUTE FUNCTION peermetrics_rollups.%s',
+        EXECUTE format('CREATE OR REPLACE TRIGGER %I AFTER %s ON public.%I FOR EACH %s EXECUTE FUNCTION peermetrics_rollups.%s',
             t.name, t.event, t.tbl,
             CASE WHEN t.event = 'TRUNCATE' THEN 'STATEMENT' ELSE 'ROW' END,
-            CASE WHEN t.watched IS NULL THEN ''
-                 ELSE format('WHEN ((%s) IS DISTINCT FROM (%s))',
-                             (SELECT string_agg('OLD.' || quote_ident(c), ', ') FROM unnest(t.watched) c),
-                             (SELECT string_agg('NEW.' || quote_ident(c), ', ') FROM unnest(t.watched) c)) END,
             CASE WHEN t.event = 'TRUNCATE' THEN 'log_truncate()'
-                 ELSE format('log_by_%s(%s)', CASE t.key WHEN 'id' THEN 'id' ELSE 'conference' END,
-                             (SELECT string_agg(quote_literal(f), ', ') FROM regexp_split_to_table(t.families, '') f)) END);
+                 ELSE format('log_change(%s)',
+                             (SELECT string_agg(quote_literal(a), ', ')
+                              FROM unnest(ARRAY[t.key, t.families] || coalesce(t.watched, ARRAY[]::text[])) a)) END);
     END LOOP;
 END
 $$;

@@ -49,6 +49,8 @@ internal sealed class RollupsMaintainer(
                     busy = false;
                     if (settings.Maintain && await RollupsDatabase.IsInstalledAsync(connection, stoppingToken))
                     {
+                        // The cap lives in the database, where the triggers enforce it with no Api running.
+                        await RollupsDatabase.SetLogCapAsync(connection, settings.MaxLogRows, stoppingToken);
                         var run = await RollupsDatabase.ApplyAsync(connection, settings.MaxEntriesPerRun, settings.BackfillBatch,
                             settings.ResetDelay, stoppingToken);
                         monitor.Record(run);
@@ -59,6 +61,7 @@ internal sealed class RollupsMaintainer(
                         }
                     }
                     monitor.Observe(await RollupsDatabase.StatusAsync(connection, stoppingToken));
+                    monitor.Failed(null);
                     if (failing)
                     {
                         failing = false;
@@ -78,6 +81,7 @@ internal sealed class RollupsMaintainer(
             {
                 // Nothing applied is lost: the run's transaction rolled back and its log rows are still there.
                 monitor.Observe(null);
+                monitor.Failed(e.Message);
                 if (!failing)
                 {
                     failing = true;

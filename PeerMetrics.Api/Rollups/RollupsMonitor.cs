@@ -20,6 +20,7 @@ public sealed class RollupsMonitor
     private readonly Counter<long> _backfilled;
     private readonly Counter<long> _reads;
     private Observation? _last;
+    private volatile string? _failure;
     private bool _reportedNotServing;
 
     public RollupsMonitor(IOptions<RollupsOptions> options, TimeProvider time, IMeterFactory meterFactory, ILogger<RollupsMonitor> logger)
@@ -32,6 +33,10 @@ public sealed class RollupsMonitor
             "Age of the oldest change not yet applied to the rollups.");
         meter.CreateObservableGauge("peermetrics.rollups.backlog", () => _last?.Status?.Backlog ?? 0, "{row}",
             "Change-log rows not yet applied to the rollups.");
+        meter.CreateObservableGauge("peermetrics.rollups.log_rows", () => _last?.Status?.LogRows ?? 0, "{row}",
+            "Rows in the change log, counting writes in flight; the triggers stop logging at Rollups:MaxLogRows.");
+        meter.CreateObservableGauge("peermetrics.rollups.unapplied_age", () => UnappliedAge()?.TotalSeconds ?? 0, "s",
+            "Time since a maintainer run last applied the change log.");
         _applied = meter.CreateCounter<long>("peermetrics.rollups.applied", "{row}", "Change-log rows applied by this process.");
         _backfilled = meter.CreateCounter<long>("peermetrics.rollups.backfilled", "{conference}", "Conferences backfilled by this process.");
         _reads = meter.CreateCounter<long>("peermetrics.rollups.reads", "{compute}",
@@ -60,6 +65,16 @@ public sealed class RollupsMonitor
         return status.Backlog == 0 ? age : TimeSpan.FromSeconds(status.LagSeconds) + age;
     }
 
+    /// <summary>Time since a maintainer run last applied the log (the reported age plus the age of the report).</summary>
+    public TimeSpan? UnappliedAge() => _last is { Status: { } status } last
+        ? TimeSpan.FromSeconds(status.UnappliedSeconds) + _time.GetElapsedTime(last.ReadAt)
+        : null;
+
+    /// <summary>Why this process's last maintainer run failed; null when it did not.</summary>
+    public string? Failure => _failure;
+
+    internal void Failed(string? failure) => _failure = failure;
+
     /// <summary>True when a summary may be answered from the rollups right now.</summary>
     public bool CanServe()
     {
@@ -82,6 +97,10 @@ public sealed class RollupsMonitor
     {
         null => "status not read yet",
         { Status: null } => "not installed",
+        { Status: { Ready: false, Problem: { } problem } status } =>
+            $"{status.Phase}, {status.BackfillDone}/{status.BackfillTotal} conferences: {problem}",
+        { Status: { Ready: false, RebuildReason: { } reason } status } =>
+            $"{status.Phase}, {status.BackfillDone}/{status.BackfillTotal} conferences ({reason})",
         { Status: { Ready: false } status } => $"{status.Phase}, {status.BackfillDone}/{status.BackfillTotal} conferences",
         _ => $"lag {CurrentLag()?.TotalSeconds:F2} s, backlog {_last.Status.Backlog}",
     };

@@ -64,4 +64,14 @@ public sealed class RollupsOptions
 
     /// <summary>Conferences folded in by one backfill run.</summary>
     public int BackfillBatch { get; set; } = 2_000;
+
+    /// <summary>
+    /// The change log's cap in rows, enforced by the triggers in the database (the maintainer stores it in the
+    /// rollups' state): past it they stop logging and the rollups are rebuilt instead, so the log stays bounded
+    /// with every Api stopped.
+    /// </summary>
+    public long MaxLogRows { get; set; } = 1_000_000;
+
+    /// <summary><c>/health</c> is Degraded when changes wait and nothing has applied the log for longer than this.</summary>
+    public TimeSpan MaxUnappliedAge { get; set; } = TimeSpan.FromMinutes(5);
 }

@@ -1,4 +1,5 @@
 using System.Text.RegularExpressions;
+using PeerMetrics.Api.Data;
 using PeerMetrics.Api.Summaries;
 
 namespace PeerMetrics.Api.Rollups;
@@ -13,7 +14,7 @@ internal static partial class RollupsSql
     public const string Schema = "peermetrics_rollups";
 
     /// <summary>Bumped when the installed objects change; an install over another version reinstalls.</summary>
-    public const int Version = 4;
+    public const int Version = 5;
 
     public static string Install => Placeholder().Replace(Read("RollupsInstall.sql"), match => match.Groups["kind"].Value switch
     {
@@ -27,6 +28,7 @@ internal static partial class RollupsSql
             "setup_bucket" => ConnectionsApi.SetupBucket,
             "session_values" => SessionsApi.SessionValues,
             "geo_ip" => SessionsApi.GeoIp,
+            "required_columns" => RequiredColumns(),
             var name => throw new InvalidOperationException($"Unknown SQL fragment {name} in RollupsInstall.sql"),
         },
         "VERSION" => Version.ToString(System.Globalization.CultureInfo.InvariantCulture),
@@ -34,6 +36,11 @@ internal static partial class RollupsSql
     });
 
     public static string Uninstall => Read("RollupsUninstall.sql");
+
+    // The columns the Api reads, with their types, as VALUES rows: the rollups do not serve while one they read
+    // is missing or of another type (the same check as the Api's at start-up).
+    private static string RequiredColumns() => string.Join(", ", RequiredSchema.Columns.Select(column =>
+        $"('{column.Table}', '{column.Column}', '{column.Type}')"));
 
     private static string Read(string fileName)
     {
