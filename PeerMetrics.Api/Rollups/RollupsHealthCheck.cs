@@ -25,10 +25,18 @@ internal sealed class RollupsHealthCheck(RollupsMonitor monitor, IOptions<Rollup
             data["lag_seconds"] = Math.Round(monitor.CurrentLag()?.TotalSeconds ?? 0, 3);
             data["backfill_done"] = status.BackfillDone;
             data["backfill_total"] = status.BackfillTotal;
+            data["installed_version"] = status.Version;
+            data["reader_version"] = RollupsSql.Version;
+            data["min_reader_version"] = status.MinReaderVersion;
+            data["readable"] = status.Readable;
         }
         var mode = options.Value.EffectiveMode;
         return Task.FromResult(monitor.Observed && status is null && mode != RollupsMode.Off
             ? HealthCheckResult.Degraded($"Rollups:Mode is {data["mode"]} but the rollups are not installed: run `rollups install`", data: data)
+            // An older install waits for an upgrade (an operator, or the next start of a migrating Api); a newer
+            // one is a rolling deploy or a rollback in progress: healthy, raw rows serve exactly.
+            : status is { Fit: RollupsVersionFit.Older } && mode != RollupsMode.Off
+            ? HealthCheckResult.Degraded(RollupsMonitor.VersionReason(status), data: data)
             : HealthCheckResult.Healthy(mode == RollupsMode.Off ? "rollups not used" : monitor.Describe(), data));
     }
 }

@@ -64,4 +64,13 @@ public sealed class RollupsOptions
 
     /// <summary>Conferences folded in by one backfill run.</summary>
     public int BackfillBatch { get; set; } = 2_000;
+
+    /// <summary>
+    /// Install and uninstall wait at most this long for the peermetrics tables' locks, and run each statement
+    /// under them at most this long: writers queue behind them for about that long at most.
+    /// </summary>
+    public TimeSpan LockTimeout { get; set; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>How often install and uninstall retry (with a growing pause) when the tables stay busy.</summary>
+    public int LockRetries { get; set; } = 10;
 }

@@ -12,8 +12,19 @@ internal static partial class RollupsSql
 {
     public const string Schema = "peermetrics_rollups";
 
-    /// <summary>Bumped when the installed objects change; an install over another version reinstalls.</summary>
-    public const int Version = 4;
+    /// <summary>
+    /// Bumped when the installed objects change. An Api installs only over an older version (it upgrades), never
+    /// over a newer one (docs/rollups.md, "Versions").
+    /// </summary>
+    public const int Version = 5;
+
+    /// <summary>
+    /// The oldest <see cref="Version"/> whose rollup SQL reads an install of this version exactly: recorded in the
+    /// install's state, an older Api beside it serves from the rollups only when its own version is at least this.
+    /// Keep it at <see cref="Version"/> unless the objects the summaries' rollup SQL reads are unchanged since
+    /// the older version (5 is the first version whose readers check it).
+    /// </summary>
+    public const int MinReaderVersion = 5;
 
     public static string Install => Placeholder().Replace(Read("RollupsInstall.sql"), match => match.Groups["kind"].Value switch
     {
@@ -29,11 +40,39 @@ internal static partial class RollupsSql
             "geo_ip" => SessionsApi.GeoIp,
             var name => throw new InvalidOperationException($"Unknown SQL fragment {name} in RollupsInstall.sql"),
         },
-        "VERSION" => Version.ToString(System.Globalization.CultureInfo.InvariantCulture),
+        "VERSION" => (match.Groups["a"].Value == "min_reader" ? MinReaderVersion : Version)
+            .ToString(System.Globalization.CultureInfo.InvariantCulture),
         var kind => throw new InvalidOperationException($"Unknown placeholder {kind} in RollupsInstall.sql"),
     });
 
     public static string Uninstall => Read("RollupsUninstall.sql");
+
+    /// <summary>
+    /// The install as two transactions: the schema, its tables and functions (no lock on the peermetrics tables
+    /// beyond what reading their definitions takes), then, from the script's <c>LOCK TABLE</c> on, the locks
+    /// and the triggers (held for a moment). The migration runs the whole script at once.
+    /// </summary>
+    public static (string Objects, string Triggers) InstallParts() => SplitAt(Install, "\nLOCK TABLE public.conference");
+
+    /// <summary>The uninstall as two transactions: the triggers (under the tables' locks), then the schema.</summary>
+    public static (string Triggers, string Objects) UninstallParts() => SplitAt(Uninstall, "\nDROP SCHEMA ");
+
+    /// <summary>Whether this build's rollup SQL can read an install of <paramref name="installed"/>.</summary>
+    public static RollupsVersionFit Fit(int installed, int minReader) =>
+        installed == Version ? RollupsVersionFit.Same
+        : installed < Version ? RollupsVersionFit.Older
+        : minReader <= Version ? RollupsVersionFit.NewerReadable
+        : RollupsVersionFit.NewerUnreadable;
+
+    private static (string, string) SplitAt(string script, string marker)
+    {
+        var at = script.IndexOf(marker, StringComparison.Ordinal);
+        if (at < 0 || script.IndexOf(marker, at + 1, StringComparison.Ordinal) >= 0)
+        {
+            throw new InvalidOperationException($"The rollups script must hold '{marker.Trim()}' exactly once.");
+        }
+        return (script[..(at + 1)], script[(at + 1)..]);
+    }
 
     private static string Read(string fileName)
     {
@@ -46,4 +85,20 @@ internal static partial class RollupsSql
 
     [GeneratedRegex(@"/\*@(?<kind>[A-Z]+)\((?<a>[a-z_.]*)\)\*/")]
     private static partial Regex Placeholder();
+}
+
+/// <summary>How the installed rollups' version relates to this build's <see cref="RollupsSql.Version"/>.</summary>
+public enum RollupsVersionFit
+{
+    /// <summary>This build's version: it reads them and maintains them.</summary>
+    Same,
+
+    /// <summary>An older version: this build upgrades it (migrating Api at start-up, <c>rollups install</c>); raw rows meanwhile.</summary>
+    Older,
+
+    /// <summary>A newer version that declares this build a compatible reader: it reads them, never reinstalls.</summary>
+    NewerReadable,
+
+    /// <summary>A newer version this build cannot read: raw rows serve; it never reinstalls.</summary>
+    NewerUnreadable,
 }
