@@ -57,6 +57,15 @@ internal static partial class RollupsSql
     /// <summary>The uninstall as two transactions: the triggers (under the tables' locks), then the schema.</summary>
     public static (string Triggers, string Objects) UninstallParts() => SplitAt(Uninstall, "\nDROP SCHEMA ");
 
+    /// <summary>
+    /// SQL over the state row aliased <paramref name="state"/>: true when this build reads that install (as
+    /// <see cref="Fit"/>), checked in the reading snapshot itself, so an install replaced since the monitor's last
+    /// look never answers a build that cannot read it.
+    /// </summary>
+    public static string ReadableSql(string state) =>
+        $"({state}.version = {Version} OR ({state}.version > {Version} " +
+        $"AND coalesce((to_jsonb({state}) ->> 'min_reader_version')::int, {state}.version) <= {Version}))";
+
     /// <summary>Whether this build's rollup SQL can read an install of <paramref name="installed"/>.</summary>
     public static RollupsVersionFit Fit(int installed, int minReader) =>
         installed == Version ? RollupsVersionFit.Same

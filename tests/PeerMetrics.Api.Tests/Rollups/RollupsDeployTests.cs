@@ -96,6 +96,32 @@ public sealed class RollupsDeployTests(InfrastructureFixture infrastructure) : I
     }
 
     [Fact]
+    public async Task A_newer_unreadable_install_that_the_monitor_has_not_seen_yet_is_not_read_either()
+    {
+        // The maintainer (which feeds the monitor) sleeps once idle: the monitor keeps the version it first saw.
+        await using var api = await TestApi.StartAsync(infrastructure.Postgres, infrastructure.Redis, new Dictionary<string, string?>
+        {
+            ["Rollups:Mode"] = "on", ["Rollups:MaxLag"] = "00:10:00", ["Rollups:PollInterval"] = "01:00:00",
+        });
+        var (organization, app) = await CacheTestData.SeedAppAsync(api.ConnectionString, conferences: 2);
+        await using (var connection = await TestDatabase.OpenAsync(api.ConnectionString))
+        {
+            await RollupsDatabase.CatchUpAsync(connection, 2_000, TimeSpan.Zero, null, CancellationToken.None);
+        }
+        await CurrentAsync(api);
+        await ExecuteAsync(api.ConnectionString,
+            $"UPDATE peermetrics_rollups.issue_code SET issues = issues + 100 WHERE app_id = '{app.Id}' AND level = 3");
+        await ExecuteAsync(api.ConnectionString,
+            $"UPDATE peermetrics_rollups.state SET version = {RollupsSql.Version + 1}, min_reader_version = {RollupsSql.Version + 1}");
+        var monitor = api.Factory.Services.GetRequiredService<RollupsMonitor>();
+        Assert.Equal(RollupsSql.Version, monitor.Status!.Version);
+        Assert.True(monitor.CanServe());
+
+        using var client = api.Factory.CreateClientFor(organization.Id);
+        await JsonAssert.OkBodyAsync(client, $"/v1/issues/summary?appId={app.Id}&{Window}", Truth);
+    }
+
+    [Fact]
     public async Task A_newer_api_upgrades_an_older_install_once_however_many_start_at_once()
     {
         var connectionString = await TestDatabase.CreateMigratedAsync(infrastructure.Postgres);
