@@ -6,7 +6,9 @@ namespace PeerMetrics.Api.Rollups;
 /// <summary>
 /// The rollups' entry in <c>/health</c>, with mode, phase, lag, backlog and backfill progress in its data. While
 /// they are backfilling or behind, summaries are computed from raw rows (slower, still exact): that is healthy.
-/// Degraded only when they are to be used but not installed, which needs an operator (<c>rollups install</c>).
+/// Degraded only when they are to be used but not installed, or installed in an older version (both need
+/// <c>rollups install</c>, or an upgrade at a migrating Api's next start). Beside a newer install (a rolling deploy,
+/// a rollback) it is healthy and says which versions read it.
 /// </summary>
 internal sealed class RollupsHealthCheck(RollupsMonitor monitor, IOptions<RollupsOptions> options) : IHealthCheck
 {
