@@ -2,6 +2,7 @@ using System.Diagnostics;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 using PeerMetrics.Api.Auth;
+using PeerMetrics.Api.Rollups;
 using PeerMetrics.Api.Seeding;
 
 namespace PeerMetrics.Api.Data;
@@ -32,7 +33,8 @@ internal sealed class DatabaseInitializer(
             using var activity = ActivitySource.StartActivity("Migrate database");
             // Inside the execution strategy so a transient failure retries the whole migration.
             await db.Database.CreateExecutionStrategy().ExecuteAsync(
-                () => db.ApplyMigrationsAsync(cancellationToken));
+                () => db.ApplyMigrationsAsync(cancellationToken,
+                    RollupsLocking.From(scope.ServiceProvider.GetRequiredService<IOptions<RollupsOptions>>().Value), logger));
         }
         else
         {

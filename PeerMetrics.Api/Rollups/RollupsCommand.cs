@@ -68,7 +68,14 @@ public static class RollupsCommand
             {
                 case "install":
                     await stderr.WriteLineAsync("rollups: installing");
-                    await RollupsDatabase.InstallAsync(connection, message => stderr.WriteLine($"rollups: {message}"), cancellationToken);
+                    var locking = RollupsLocking.From(Bind(builder));
+                    if (await RollupsDatabase.InstallAsync(connection, locking, message => stderr.WriteLine($"rollups: {message}"),
+                            cancellationToken) == RollupsInstallResult.NewerLeftAlone)
+                    {
+                        // A rollback or an old binary: the newer install stays, its Apis maintain it.
+                        await WriteStatusAsync(connection, stdout, cancellationToken);
+                        return ExitOk;
+                    }
                     await stderr.WriteLineAsync("rollups: installed; backfilling");
                     var backfill = builder.Configuration.GetValue($"{RollupsOptions.SectionName}:{nameof(RollupsOptions.BackfillBatch)}", 2_000);
                     var resetDelay = builder.Configuration.GetValue($"{RollupsOptions.SectionName}:{nameof(RollupsOptions.ResetDelay)}",
@@ -78,16 +85,22 @@ public static class RollupsCommand
                     await WriteStatusAsync(connection, stdout, cancellationToken);
                     return ExitOk;
                 case "uninstall":
-                    await RollupsDatabase.UninstallAsync(connection, cancellationToken);
+                    await RollupsDatabase.UninstallAsync(connection, RollupsLocking.From(Bind(builder)),
+                        message => stderr.WriteLine($"rollups: {message}"), cancellationToken);
                     await stdout.WriteLineAsync("rollups: uninstalled");
                     return ExitOk;
                 case "status":
                     await WriteStatusAsync(connection, stdout, cancellationToken);
                     return ExitOk;
                 default:
-                    if (!await RollupsDatabase.IsInstalledAsync(connection, cancellationToken))
+                    if (await RollupsDatabase.StatusAsync(connection, cancellationToken) is not { } installed)
                     {
                         await stderr.WriteLineAsync("rollups: not installed");
+                        return ExitFailed;
+                    }
+                    if (!installed.Readable)
+                    {
+                        await stderr.WriteLineAsync($"rollups: {RollupsMonitor.VersionReason(installed)}; nothing to verify with this build");
                         return ExitFailed;
                     }
                     var windows = RollupsVerifier.Windows(DateTime.UtcNow);
@@ -113,12 +126,20 @@ public static class RollupsCommand
         }
     }
 
+    private static RollupsOptions Bind(WebApplicationBuilder builder)
+    {
+        var options = new RollupsOptions();
+        builder.Configuration.GetSection(RollupsOptions.SectionName).Bind(options);
+        return options;
+    }
+
     private static async Task WriteStatusAsync(NpgsqlConnection connection, TextWriter stdout, CancellationToken cancellationToken)
     {
         var status = await RollupsDatabase.StatusAsync(connection, cancellationToken);
         await stdout.WriteLineAsync(status is null
             ? "rollups: not installed"
-            : $"rollups: version {status.Version}, {status.Phase}{(status.Ready ? "" : " (not ready)")}, backfill " +
+            : $"rollups: version {status.Version} (readers from {status.MinReaderVersion}; this build {RollupsSql.Version}" +
+              $"{(status.Readable ? "" : ", cannot read it")}), {status.Phase}{(status.Ready ? "" : " (not ready)")}, backfill " +
               $"{status.BackfillDone}/{status.BackfillTotal} conferences, backlog {status.Backlog} rows, lag {status.LagSeconds:F3} s");
     }
 

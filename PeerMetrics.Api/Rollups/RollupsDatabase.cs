@@ -2,10 +2,20 @@ using Npgsql;
 
 namespace PeerMetrics.Api.Rollups;
 
-/// <summary>What <c>peermetrics_rollups.status()</c> reports.</summary>
+/// <summary>
+/// What <c>peermetrics_rollups.status()</c> reports, with the install's <see cref="MinReaderVersion"/> (its own
+/// version when it records none).
+/// </summary>
 public sealed record RollupsStatus(
-    int Version, string Phase, bool Ready, long Backlog, double LagSeconds, long BackfillDone, long BackfillTotal, DateTime? AppliedAt)
+    int Version, string Phase, bool Ready, long Backlog, double LagSeconds, long BackfillDone, long BackfillTotal, DateTime? AppliedAt,
+    int MinReaderVersion)
 {
+    /// <summary>How this install's version relates to this build's.</summary>
+    public RollupsVersionFit Fit => RollupsSql.Fit(Version, MinReaderVersion);
+
+    /// <summary>True when this build's rollup SQL reads this install exactly.</summary>
+    public bool Readable => Fit is RollupsVersionFit.Same or RollupsVersionFit.NewerReadable;
+
     /// <summary>What keeps the rollups from serving until the schema changes (drift, a trigger missing); null when nothing.</summary>
     public string? Problem { get; init; }
 
@@ -25,6 +35,34 @@ public sealed record RollupsStatus(
 /// <summary>What one maintainer run did.</summary>
 public sealed record RollupsRun(bool Locked, long Consumed, long Backfilled, string Phase);
 
+/// <summary>What <see cref="RollupsDatabase.InstallAsync(NpgsqlConnection, RollupsLocking, Action{string}, CancellationToken)"/> did.</summary>
+public enum RollupsInstallResult
+{
+    /// <summary>Installed where nothing was, or re-run over this version (a backfill resumes).</summary>
+    Installed,
+
+    /// <summary>An older version was uninstalled and this one installed.</summary>
+    Upgraded,
+
+    /// <summary>A newer version is installed: left exactly as it is.</summary>
+    NewerLeftAlone,
+}
+
+/// <summary>
+/// How install and uninstall take the peermetrics tables' locks: each attempt waits at most
+/// <see cref="LockTimeout"/> for them and holds them at most about as long; a busy attempt is rolled back and
+/// retried <see cref="Retries"/> times with a growing pause (<c>Rollups:LockTimeout</c>, <c>Rollups:LockRetries</c>).
+/// </summary>
+public sealed record RollupsLocking(TimeSpan LockTimeout, int Retries)
+{
+    public static readonly RollupsLocking Default = new(TimeSpan.FromSeconds(2), 10);
+
+    public static RollupsLocking From(RollupsOptions options) => new(options.LockTimeout, options.LockRetries);
+}
+
+/// <summary>The peermetrics tables stayed busy through every attempt: nothing was changed by the last one.</summary>
+public sealed class RollupsBusyException(string message, Exception inner) : InvalidOperationException(message, inner);
+
 /// <summary>
 /// Install, uninstall, status and one maintainer run, over a plain Npgsql connection (the command, the
 /// maintainer and the tests share them).
@@ -32,6 +70,11 @@ public sealed record RollupsRun(bool Locked, long Consumed, long Backfilled, str
 public static class RollupsDatabase
 {
     private const string LockNotAvailable = "55P03";
+    private const string QueryCanceled = "57014";
+
+    // Serializes installers and uninstallers (commands, Apis starting), so two of them never decide on the same
+    // stale version: two new Apis over an old install upgrade it once.
+    private const string InstallerLock = "hashtext('peermetrics_rollups.install')";
 
     /// <summary>True when the rollups schema is installed.</summary>
     public static async Task<bool> IsInstalledAsync(NpgsqlConnection connection, CancellationToken cancellationToken)
@@ -40,48 +83,151 @@ public static class RollupsDatabase
         return (bool)(await command.ExecuteScalarAsync(cancellationToken))!;
     }
 
+    /// <summary>Installs with <see cref="RollupsLocking.Default"/>.</summary>
+    public static Task<RollupsInstallResult> InstallAsync(NpgsqlConnection connection, Action<string>? progress, CancellationToken cancellationToken) =>
+        InstallAsync(connection, RollupsLocking.Default, progress, cancellationToken);
+
     /// <summary>
-    /// Creates the schema, its tables and functions and the triggers, in one transaction; the backfill then
-    /// runs through <see cref="ApplyAsync"/>. Creating a trigger needs a lock that waits for the tables' running
-    /// writes and makes new ones queue behind it: the script takes all of them first, under a lock timeout far
-    /// below the deadlock timeout, and gives up and retries when they are busy, so writers wait a moment at
-    /// most and never deadlock with it. Over another version, uninstalls first.
+    /// Creates the schema, its tables and functions (one transaction that takes no lock a writer waits for), then
+    /// the triggers (a second, short one); the backfill then runs through <see cref="ApplyAsync"/>. Creating a
+    /// trigger needs a lock that waits for the tables' running writes and makes new ones queue behind it: the
+    /// second transaction takes all six first, waits for them and holds them at most
+    /// <see cref="RollupsLocking.LockTimeout"/>, and is retried when they are busy, so writers wait that long at
+    /// most and never deadlock with it. Over an older version, uninstalls it first (an upgrade); over a newer
+    /// one, does nothing at all: an older build never downgrades an install.
     /// </summary>
-    public static async Task InstallAsync(NpgsqlConnection connection, Action<string>? progress, CancellationToken cancellationToken)
+    public static async Task<RollupsInstallResult> InstallAsync(NpgsqlConnection connection, RollupsLocking locking, Action<string>? progress,
+        CancellationToken cancellationToken)
     {
-        if (await StatusAsync(connection, cancellationToken) is { } status && status.Version != RollupsSql.Version)
+        await using var installer = await InstallerLockAsync(connection, cancellationToken);
+        var result = RollupsInstallResult.Installed;
+        switch (await StatusAsync(connection, cancellationToken))
         {
-            progress?.Invoke($"installed version {status.Version} differs from {RollupsSql.Version}: reinstalling");
-            await UninstallAsync(connection, cancellationToken);
+            case { Fit: RollupsVersionFit.NewerReadable or RollupsVersionFit.NewerUnreadable } newer:
+                progress?.Invoke($"installed version {newer.Version} is newer than this build's {RollupsSql.Version}: left as it is");
+                return RollupsInstallResult.NewerLeftAlone;
+            case { Fit: RollupsVersionFit.Older } older:
+                progress?.Invoke($"installed version {older.Version} is older than this build's {RollupsSql.Version}: upgrading");
+                await UninstallLockedAsync(connection, locking, progress, cancellationToken);
+                result = RollupsInstallResult.Upgraded;
+                break;
         }
-        await WithTableLocksAsync(connection, RollupsSql.Install, "install", progress, cancellationToken);
+        var (objects, triggers) = RollupsSql.InstallParts();
+        // The schema's part reads no peermetrics table and locks none: only its waits are bounded (a statement
+        // timeout there would only make a slow machine give up).
+        await WithTimeoutsAsync(connection, locking, holds: false, "install (schema)", progress, cancellationToken, objects);
+        await WithTimeoutsAsync(connection, locking, holds: true, "install (triggers)", progress, cancellationToken, triggers);
+        await CountBackfillAsync(connection, locking, cancellationToken);
+        return result;
     }
 
-    /// <summary>Drops the triggers and the schema: the peermetrics tables are as before the install.</summary>
+    /// <summary>Uninstalls with <see cref="RollupsLocking.Default"/>.</summary>
     public static Task UninstallAsync(NpgsqlConnection connection, CancellationToken cancellationToken) =>
-        WithTableLocksAsync(connection, RollupsSql.Uninstall, "uninstall", null, cancellationToken);
+        UninstallAsync(connection, RollupsLocking.Default, null, cancellationToken);
 
-    private static async Task WithTableLocksAsync(NpgsqlConnection connection, string script, string what, Action<string>? progress,
+    /// <summary>
+    /// Drops the triggers (a short transaction that takes the tables' ACCESS EXCLUSIVE locks, waiting for and
+    /// holding them at most <see cref="RollupsLocking.LockTimeout"/>, retried when busy), then the schema: the
+    /// peermetrics tables are as before the install.
+    /// </summary>
+    public static async Task UninstallAsync(NpgsqlConnection connection, RollupsLocking locking, Action<string>? progress,
         CancellationToken cancellationToken)
+    {
+        await using var installer = await InstallerLockAsync(connection, cancellationToken);
+        await UninstallLockedAsync(connection, locking, progress, cancellationToken);
+    }
+
+    private static async Task UninstallLockedAsync(NpgsqlConnection connection, RollupsLocking locking, Action<string>? progress,
+        CancellationToken cancellationToken)
+    {
+        var (triggers, objects) = RollupsSql.UninstallParts();
+        await WithTimeoutsAsync(connection, locking, holds: true, "uninstall (triggers)", progress, cancellationToken, triggers);
+        await WithTimeoutsAsync(connection, locking, holds: false, "uninstall (schema)", progress, cancellationToken, objects);
+    }
+
+    /// <summary>
+    /// The backfill's exact total, counted after the install committed, in a transaction of its own that holds
+    /// no lock but the count's own and gives up (keeping the install's estimate) after the lock timeout.
+    /// </summary>
+    private static async Task CountBackfillAsync(NpgsqlConnection connection, RollupsLocking locking, CancellationToken cancellationToken)
+    {
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+        try
+        {
+            await ExecuteAsync(connection, transaction, Timeouts(locking.LockTimeout, locking.LockTimeout), cancellationToken);
+            await ExecuteAsync(connection, transaction,
+                $"UPDATE {RollupsSql.Schema}.state SET backfill_total = (SELECT count(*) FROM public.conference) " +
+                "WHERE phase = 'backfilling' AND backfill_done = 0", cancellationToken);
+            await transaction.CommitAsync(cancellationToken);
+        }
+        catch (PostgresException e) when (e.SqlState is LockNotAvailable or QueryCanceled && !cancellationToken.IsCancellationRequested)
+        {
+            await transaction.RollbackAsync(cancellationToken);
+        }
+    }
+
+    private static string Timeouts(TimeSpan lockTimeout, TimeSpan statementTimeout) =>
+        $"SET LOCAL lock_timeout = {Milliseconds(lockTimeout)}; SET LOCAL statement_timeout = {Milliseconds(statementTimeout)}";
+
+    // Zero (no statement timeout) stays zero; any other span is at least a millisecond.
+    private static string Milliseconds(TimeSpan span) =>
+        (span <= TimeSpan.Zero ? 0L : Math.Max(1L, (long)Math.Ceiling(span.TotalMilliseconds))).ToString(System.Globalization.CultureInfo.InvariantCulture);
+
+    /// <summary>
+    /// Runs <paramref name="script"/> in one transaction whose every lock wait is bounded by the lock timeout and,
+    /// when it <paramref name="holds"/> peermetrics tables' locks, every statement too (so every lock it holds,
+    /// the script taking them in its first statement and finishing in its next); a busy attempt (lock or statement timeout, deadlock) is
+    /// rolled back and retried after a pause that doubles (100 ms up to 5 s, with jitter), at most
+    /// <see cref="RollupsLocking.Retries"/> times, then <see cref="RollupsBusyException"/>.
+    /// </summary>
+    private static async Task WithTimeoutsAsync(NpgsqlConnection connection, RollupsLocking locking, bool holds, string what, Action<string>? progress,
+        CancellationToken cancellationToken, string script)
     {
         for (var attempt = 1; ; attempt++)
         {
             await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
             try
             {
-                await ExecuteAsync(connection, transaction, "SET LOCAL lock_timeout = '100ms'", cancellationToken);
+                await ExecuteAsync(connection, transaction, Timeouts(locking.LockTimeout, holds ? locking.LockTimeout : TimeSpan.Zero),
+                    cancellationToken);
                 await ExecuteAsync(connection, transaction, script, cancellationToken);
                 await transaction.CommitAsync(cancellationToken);
                 return;
             }
-            catch (PostgresException e) when (e.SqlState is LockNotAvailable or PostgresErrorCodes.DeadlockDetected && attempt < 600)
+            catch (PostgresException e) when (e.SqlState is LockNotAvailable or QueryCanceled or PostgresErrorCodes.DeadlockDetected
+                                              && !cancellationToken.IsCancellationRequested)
             {
                 await transaction.RollbackAsync(cancellationToken);
-                if (attempt % 10 == 1)
+                if (attempt > locking.Retries)
                 {
-                    progress?.Invoke($"tables busy, retrying the {what} (attempt {attempt})");
+                    throw new RollupsBusyException(
+                        $"the {what} gave up: the peermetrics tables stayed busy through {attempt} attempts of {locking.LockTimeout.TotalSeconds:0.###} s " +
+                        $"(Rollups:LockTimeout, Rollups:LockRetries); nothing was changed by the last attempt, run it again", e);
                 }
-                await Task.Delay(TimeSpan.FromMilliseconds(Random.Shared.Next(20, 200)), cancellationToken);
+                var pause = TimeSpan.FromMilliseconds(Math.Min(5_000, 100 * Math.Pow(2, attempt - 1)) * (0.5 + Random.Shared.NextDouble() / 2));
+                progress?.Invoke($"tables busy ({e.MessageText}), retrying the {what} in {pause.TotalSeconds:0.##} s (attempt {attempt} of {locking.Retries + 1})");
+                await Task.Delay(pause, cancellationToken);
+            }
+        }
+    }
+
+    private static async Task<IAsyncDisposable> InstallerLockAsync(NpgsqlConnection connection, CancellationToken cancellationToken)
+    {
+        await using (var command = new NpgsqlCommand($"SELECT pg_advisory_lock({InstallerLock})", connection) { CommandTimeout = 0 })
+        {
+            await command.ExecuteNonQueryAsync(cancellationToken);
+        }
+        return new Unlock(connection);
+    }
+
+    private sealed class Unlock(NpgsqlConnection connection) : IAsyncDisposable
+    {
+        public async ValueTask DisposeAsync()
+        {
+            if (connection.State == System.Data.ConnectionState.Open)
+            {
+                await using var command = new NpgsqlCommand($"SELECT pg_advisory_unlock({InstallerLock})", connection);
+                await command.ExecuteNonQueryAsync();
             }
         }
     }
@@ -93,8 +239,16 @@ public static class RollupsDatabase
         {
             return null;
         }
+        // min_reader_version through to_jsonb: an install of any version answers, with or without that column.
         await using var command = new NpgsqlCommand(
-            $"SELECT version, phase, ready, backlog, lag_seconds, backfill_done, backfill_total, applied_at, problem, rebuild_reason, log_rows, log_cap, unapplied_seconds FROM {RollupsSql.Schema}.status()",
+            // Fields past the first eight are read by name from the row as jsonb, so an install of another version
+            // (a rolling deploy) that lacks some of them still answers.
+            $"SELECT st.version, st.phase, st.ready, st.backlog, st.lag_seconds, st.backfill_done, st.backfill_total, st.applied_at, " +
+            $"coalesce((SELECT (to_jsonb(s) ->> 'min_reader_version')::int FROM {RollupsSql.Schema}.state s), st.version), " +
+            "to_jsonb(st) ->> 'problem', to_jsonb(st) ->> 'rebuild_reason', " +
+            "coalesce((to_jsonb(st) ->> 'log_rows')::bigint, 0), coalesce((to_jsonb(st) ->> 'log_cap')::bigint, 0), " +
+            "coalesce((to_jsonb(st) ->> 'unapplied_seconds')::float8, 0) " +
+            $"FROM {RollupsSql.Schema}.status() st",
             connection);
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         if (!await reader.ReadAsync(cancellationToken))
@@ -102,13 +256,13 @@ public static class RollupsDatabase
             return null;
         }
         return new RollupsStatus(reader.GetInt32(0), reader.GetString(1), reader.GetBoolean(2), reader.GetInt64(3), reader.GetDouble(4),
-            reader.GetInt64(5), reader.GetInt64(6), reader.IsDBNull(7) ? null : reader.GetDateTime(7))
+            reader.GetInt64(5), reader.GetInt64(6), reader.IsDBNull(7) ? null : reader.GetDateTime(7), reader.GetInt32(8))
         {
-            Problem = reader.IsDBNull(8) ? null : reader.GetString(8),
-            RebuildReason = reader.IsDBNull(9) ? null : reader.GetString(9),
-            LogRows = reader.GetInt64(10),
-            LogCap = reader.GetInt64(11),
-            UnappliedSeconds = reader.GetDouble(12),
+            Problem = reader.IsDBNull(9) ? null : reader.GetString(9),
+            RebuildReason = reader.IsDBNull(10) ? null : reader.GetString(10),
+            LogRows = reader.GetInt64(11),
+            LogCap = reader.GetInt64(12),
+            UnappliedSeconds = reader.GetDouble(13),
         };
     }
 

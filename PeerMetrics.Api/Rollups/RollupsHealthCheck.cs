@@ -10,6 +10,8 @@ namespace PeerMetrics.Api.Rollups;
 /// installed; the schema drifted so they cannot serve (a column they read gone or retyped, a trigger missing);
 /// the maintainer fails; or changes wait and nothing has applied the log for longer than
 /// <see cref="RollupsOptions.MaxUnappliedAge"/> (it then grows towards its cap, past which a rebuild follows).
+/// Degraded too beside an older install (it needs <c>rollups install</c>, or an upgrade at a migrating Api's next
+/// start); beside a newer one (a rolling deploy, a rollback) it is healthy and says which versions read it.
 /// </summary>
 internal sealed class RollupsHealthCheck(RollupsMonitor monitor, IOptions<RollupsOptions> options) : IHealthCheck
 {
@@ -30,6 +32,10 @@ internal sealed class RollupsHealthCheck(RollupsMonitor monitor, IOptions<Rollup
             data["lag_seconds"] = Math.Round(monitor.CurrentLag()?.TotalSeconds ?? 0, 3);
             data["backfill_done"] = status.BackfillDone;
             data["backfill_total"] = status.BackfillTotal;
+            data["installed_version"] = status.Version;
+            data["reader_version"] = RollupsSql.Version;
+            data["min_reader_version"] = status.MinReaderVersion;
+            data["readable"] = status.Readable;
             data["log_rows"] = status.LogRows;
             data["log_cap"] = status.LogCap;
             data["unapplied_seconds"] = Math.Round(unapplied?.TotalSeconds ?? 0, 3);
@@ -51,6 +57,12 @@ internal sealed class RollupsHealthCheck(RollupsMonitor monitor, IOptions<Rollup
         if (monitor.Observed && status is null && monitor.Failure is null && mode != RollupsMode.Off)
         {
             degraded = $"Rollups:Mode is {data["mode"]} but the rollups are not installed: run `rollups install`";
+        }
+        // An older install waits for an upgrade (an operator, or the next start of a migrating Api); a newer one is a
+        // rolling deploy or a rollback in progress: healthy, raw rows serve exactly.
+        else if (status is { Fit: RollupsVersionFit.Older } && mode != RollupsMode.Off)
+        {
+            degraded = RollupsMonitor.VersionReason(status);
         }
         else if (monitor.Failure is { } reason)
         {

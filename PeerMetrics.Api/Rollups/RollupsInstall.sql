@@ -4,11 +4,9 @@
 -- the very SQL the raw summaries use, so a cell reads JSON, text times and coordinates exactly as the raw query
 -- does; VERSION with RollupsSql.Version.
 
--- All six tables at once, in one fixed order, before anything else: the install then never waits for a lock
--- while holding another, so it cannot deadlock with a writer (the installer sets a short lock_timeout and
--- retries, so writers queue behind it for a moment at most).
-LOCK TABLE public.conference, public.app_issue, public.app_connection, public.app_session,
-           public.participant_conferences, public.participant IN SHARE ROW EXCLUSIVE MODE;
+-- No lock on the peermetrics tables is taken before the triggers' section at the end (see there): creating the
+-- schema, its tables and functions never holds up a writer. The installer (RollupsDatabase) runs the part
+-- before that section and the section itself as two transactions.
 
 CREATE SCHEMA IF NOT EXISTS peermetrics_rollups;
 
@@ -46,11 +44,15 @@ CREATE TABLE IF NOT EXISTS peermetrics_rollups.state (
     missed_seen    bigint NOT NULL DEFAULT 0,
     -- Why the rollups are being rebuilt or cannot serve (a missed change, drift of the schema), until ready again.
     broken_reason  text,
-    broken_at      timestamptz
+    broken_at      timestamptz,
+    -- The oldest RollupsSql.Version whose rollup SQL reads this install exactly (docs/rollups.md, "Versions").
+    min_reader_version integer
 );
 
-INSERT INTO peermetrics_rollups.state (version, phase, backfill_total)
-SELECT /*@VERSION()*/, 'backfilling', (SELECT count(*) FROM conference)
+-- The backfill's total is the planner's estimate (the maintainer's reset counts exactly): no row is counted here.
+INSERT INTO peermetrics_rollups.state (version, min_reader_version, phase, backfill_total)
+SELECT /*@VERSION()*/, /*@VERSION(min_reader)*/, 'backfilling',
+       (SELECT greatest(c.reltuples, 0)::bigint FROM pg_class c WHERE c.oid = 'public.conference'::regclass)
 ON CONFLICT (singleton) DO NOTHING;
 
 -- The change log. Writers' triggers only append here (no index, no unique key: nothing to contend on).
@@ -944,6 +946,13 @@ LANGUAGE sql STABLE AS $$
 $$;
 
 -- ---------------------------------------------------------------------------------------------------------
+-- From here on, the second transaction: all six tables at once, in one fixed order, before anything else, so it
+-- never waits for a lock while holding another and cannot deadlock with a writer. The installer bounds the wait
+-- and the hold with lock_timeout and statement_timeout (Rollups:LockTimeout) and retries: writers queue behind
+-- it for that long at most. Nothing below counts or reads rows.
+LOCK TABLE public.conference, public.app_issue, public.app_connection, public.app_session,
+           public.participant_conferences, public.participant IN SHARE ROW EXCLUSIVE MODE;
+
 -- Triggers on the peermetrics tables: row-level, they only append (family, conference or participant) to the
 -- log. Django writes one row per statement, and a row trigger costs it one short INSERT: no transition table,
 -- no join. SECURITY DEFINER: a writer needs no privilege on this schema. Logging more families than a change

@@ -22,6 +22,7 @@ public sealed class RollupsMonitor
     private Observation? _last;
     private volatile string? _failure;
     private bool _reportedNotServing;
+    private (int Version, int MinReader)? _reportedVersion;
 
     public RollupsMonitor(IOptions<RollupsOptions> options, TimeProvider time, IMeterFactory meterFactory, ILogger<RollupsMonitor> logger)
     {
@@ -75,10 +76,16 @@ public sealed class RollupsMonitor
 
     internal void Failed(string? failure) => _failure = failure;
 
+    /// <summary>
+    /// Whether this build reads the installed rollups (its version, or a newer one that declares it a compatible
+    /// reader); null when none are installed or the status was not read yet.
+    /// </summary>
+    public bool? Readable => _last?.Status?.Readable;
+
     /// <summary>True when a summary may be answered from the rollups right now.</summary>
     public bool CanServe()
     {
-        var canServe = _last is { Status: { Ready: true } } && CurrentLag() < _options.Value.MaxLag;
+        var canServe = _last is { Status: { Ready: true, Readable: true } } && CurrentLag() < _options.Value.MaxLag;
         if (!canServe && !_reportedNotServing)
         {
             _reportedNotServing = true;
@@ -97,6 +104,7 @@ public sealed class RollupsMonitor
     {
         null => "status not read yet",
         { Status: null } => "not installed",
+        { Status: { Readable: false } status } => VersionReason(status),
         { Status: { Ready: false, Problem: { } problem } status } =>
             $"{status.Phase}, {status.BackfillDone}/{status.BackfillTotal} conferences: {problem}",
         { Status: { Ready: false, RebuildReason: { } reason } status } =>
@@ -115,7 +123,33 @@ public sealed class RollupsMonitor
             _ => "raw",
         }));
 
-    internal void Observe(RollupsStatus? status) => _last = new Observation(status, _time.GetTimestamp());
+    /// <summary>Why an install of another version does or does not serve this build.</summary>
+    public static string VersionReason(RollupsStatus status) => status.Fit switch
+    {
+        RollupsVersionFit.Older => $"installed version {status.Version} is older than this Api's {RollupsSql.Version}: raw rows serve " +
+                                   "until it is upgraded (an Api that migrates its database at its next start, or `rollups install`)",
+        RollupsVersionFit.NewerUnreadable => $"installed version {status.Version} is newer than this Api's {RollupsSql.Version} and " +
+                                             $"reads only from version {status.MinReaderVersion} on: raw rows serve; this Api never reinstalls over it",
+        RollupsVersionFit.NewerReadable => $"installed version {status.Version} is newer than this Api's {RollupsSql.Version} and " +
+                                           $"declares versions from {status.MinReaderVersion} on compatible: served from the rollups",
+        _ => $"installed version {status.Version}",
+    };
+
+    internal void Observe(RollupsStatus? status)
+    {
+        _last = new Observation(status, _time.GetTimestamp());
+        // Once per installed version (a rolling deploy or a rollback shows here, not at every read).
+        if (status is not null && status.Fit != RollupsVersionFit.Same && _reportedVersion != (status.Version, status.MinReaderVersion))
+        {
+            _reportedVersion = (status.Version, status.MinReaderVersion);
+            _logger.LogWarning("Rollups: {Reason}", VersionReason(status));
+        }
+        else if (status is { Fit: RollupsVersionFit.Same } && _reportedVersion is not null)
+        {
+            _reportedVersion = null;
+            _logger.LogInformation("Rollups: installed version {Version} is this Api's", status.Version);
+        }
+    }
 
     internal void Record(RollupsRun run)
     {

@@ -74,4 +74,13 @@ public sealed class RollupsOptions
 
     /// <summary><c>/health</c> is Degraded when changes wait and nothing has applied the log for longer than this.</summary>
     public TimeSpan MaxUnappliedAge { get; set; } = TimeSpan.FromMinutes(5);
+
+    /// <summary>
+    /// Install and uninstall wait at most this long for the peermetrics tables' locks, and run each statement
+    /// under them at most this long: writers queue behind them for about that long at most.
+    /// </summary>
+    public TimeSpan LockTimeout { get; set; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>How often install and uninstall retry (with a growing pause) when the tables stay busy.</summary>
+    public int LockRetries { get; set; } = 10;
 }

@@ -13,8 +13,19 @@ internal static partial class RollupsSql
 {
     public const string Schema = "peermetrics_rollups";
 
-    /// <summary>Bumped when the installed objects change; an install over another version reinstalls.</summary>
+    /// <summary>
+    /// Bumped when the installed objects change. An Api installs only over an older version (it upgrades), never
+    /// over a newer one (docs/rollups.md, "Versions").
+    /// </summary>
     public const int Version = 5;
+
+    /// <summary>
+    /// The oldest <see cref="Version"/> whose rollup SQL reads an install of this version exactly: recorded in the
+    /// install's state, an older Api beside it serves from the rollups only when its own version is at least this.
+    /// Keep it at <see cref="Version"/> unless the objects the summaries' rollup SQL reads are unchanged since
+    /// the older version (5 is the first version whose readers check it).
+    /// </summary>
+    public const int MinReaderVersion = 5;
 
     public static string Install => Placeholder().Replace(Read("RollupsInstall.sql"), match => match.Groups["kind"].Value switch
     {
@@ -31,7 +42,8 @@ internal static partial class RollupsSql
             "required_columns" => RequiredColumns(),
             var name => throw new InvalidOperationException($"Unknown SQL fragment {name} in RollupsInstall.sql"),
         },
-        "VERSION" => Version.ToString(System.Globalization.CultureInfo.InvariantCulture),
+        "VERSION" => (match.Groups["a"].Value == "min_reader" ? MinReaderVersion : Version)
+            .ToString(System.Globalization.CultureInfo.InvariantCulture),
         var kind => throw new InvalidOperationException($"Unknown placeholder {kind} in RollupsInstall.sql"),
     });
 
@@ -41,6 +53,42 @@ internal static partial class RollupsSql
     // is missing or of another type (the same check as the Api's at start-up).
     private static string RequiredColumns() => string.Join(", ", RequiredSchema.Columns.Select(column =>
         $"('{column.Table}', '{column.Column}', '{column.Type}')"));
+
+    /// <summary>
+    /// The install as two transactions: the schema, its tables and functions (no lock on the peermetrics tables
+    /// beyond what reading their definitions takes), then, from the script's <c>LOCK TABLE</c> on, the locks
+    /// and the triggers (held for a moment). The migration runs the whole script at once.
+    /// </summary>
+    public static (string Objects, string Triggers) InstallParts() => SplitAt(Install, "\nLOCK TABLE public.conference");
+
+    /// <summary>The uninstall as two transactions: the triggers (under the tables' locks), then the schema.</summary>
+    public static (string Triggers, string Objects) UninstallParts() => SplitAt(Uninstall, "\nDROP SCHEMA ");
+
+    /// <summary>
+    /// SQL over the state row aliased <paramref name="state"/>: true when this build reads that install (as
+    /// <see cref="Fit"/>), checked in the reading snapshot itself, so an install replaced since the monitor's last
+    /// look never answers a build that cannot read it.
+    /// </summary>
+    public static string ReadableSql(string state) =>
+        $"({state}.version = {Version} OR ({state}.version > {Version} " +
+        $"AND coalesce((to_jsonb({state}) ->> 'min_reader_version')::int, {state}.version) <= {Version}))";
+
+    /// <summary>Whether this build's rollup SQL can read an install of <paramref name="installed"/>.</summary>
+    public static RollupsVersionFit Fit(int installed, int minReader) =>
+        installed == Version ? RollupsVersionFit.Same
+        : installed < Version ? RollupsVersionFit.Older
+        : minReader <= Version ? RollupsVersionFit.NewerReadable
+        : RollupsVersionFit.NewerUnreadable;
+
+    private static (string, string) SplitAt(string script, string marker)
+    {
+        var at = script.IndexOf(marker, StringComparison.Ordinal);
+        if (at < 0 || script.IndexOf(marker, at + 1, StringComparison.Ordinal) >= 0)
+        {
+            throw new InvalidOperationException($"The rollups script must hold '{marker.Trim()}' exactly once.");
+        }
+        return (script[..(at + 1)], script[(at + 1)..]);
+    }
 
     private static string Read(string fileName)
     {
@@ -53,4 +101,20 @@ internal static partial class RollupsSql
 
     [GeneratedRegex(@"/\*@(?<kind>[A-Z]+)\((?<a>[a-z_.]*)\)\*/")]
     private static partial Regex Placeholder();
+}
+
+/// <summary>How the installed rollups' version relates to this build's <see cref="RollupsSql.Version"/>.</summary>
+public enum RollupsVersionFit
+{
+    /// <summary>This build's version: it reads them and maintains them.</summary>
+    Same,
+
+    /// <summary>An older version: this build upgrades it (migrating Api at start-up, <c>rollups install</c>); raw rows meanwhile.</summary>
+    Older,
+
+    /// <summary>A newer version that declares this build a compatible reader: it reads them, never reinstalls.</summary>
+    NewerReadable,
+
+    /// <summary>A newer version this build cannot read: raw rows serve; it never reinstalls.</summary>
+    NewerUnreadable,
 }

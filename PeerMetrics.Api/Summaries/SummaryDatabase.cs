@@ -16,11 +16,12 @@ public sealed class SummaryDatabase(
     IOptions<RollupsOptions> rollupsOptions,
     TimeProvider time)
 {
-    // In the reading snapshot: can the rollups serve at all, how many logged changes wait (counted up to the
+    // In the reading snapshot: can the rollups serve at all (ready, every trigger logging, a version this build
+    // reads: a newer install may have replaced the one the monitor saw), how many logged changes wait (counted up to the
     // limit), the instant every change the answer must hold was committed by, and whether the rollups hold
     // every change committed before that instant less the allowed staleness.
     private static readonly string SnapshotSql = $"""
-        SELECT s.phase = 'ready' AND {RollupsSql.Schema}.triggers_ok() AS "Ready",
+        SELECT s.phase = 'ready' AND {RollupsSql.Schema}.triggers_ok() AND {RollupsSql.ReadableSql("s")} AS "Ready",
                (SELECT count(*) FROM (SELECT FROM {RollupsSql.Schema}.change_log LIMIT @limit + 1) l) AS "Pending",
                transaction_timestamp() AS "At",
                coalesce(s.current_through >= transaction_timestamp() - @staleness, false) AS "Recent"
@@ -29,7 +30,7 @@ public sealed class SummaryDatabase(
 
     // In a later snapshot: do the rollups hold every change committed before @at?
     private static readonly string CaughtUpSql = $"""
-        SELECT s.phase = 'ready' AND {RollupsSql.Schema}.triggers_ok() AND s.current_through >= @at AS "Value"
+        SELECT s.phase = 'ready' AND {RollupsSql.Schema}.triggers_ok() AND {RollupsSql.ReadableSql("s")} AND s.current_through >= @at AS "Value"
         FROM {RollupsSql.Schema}.state s
         """;
 
