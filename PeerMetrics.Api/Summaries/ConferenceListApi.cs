@@ -140,7 +140,8 @@ public static class ConferenceListApi
     }
 
     private static async Task<Results<ConferenceStream, Ok<ConferencePageBody>, ProblemHttpResult>> ListConferences(
-        HttpContext http, AppDirectory apps, ComputeLimiter limiter, PeerMetricsDbContext db, CancellationToken ct)
+        HttpContext http, AppDirectory apps, ComputeLimiter limiter, PeerMetricsDbContext db,
+        Microsoft.Extensions.Options.IOptions<DatabaseOptions> databaseOptions, CancellationToken ct)
     {
         if (!TryParse(http.Request.Query, out var filter, out var problem))
         {
@@ -173,6 +174,8 @@ public static class ConferenceListApi
             SqlParameters.Integer("limit", filter.Page?.Limit),
             SqlParameters.Integer("offset", filter.Page?.Offset ?? 0),
         ];
+        // Bounded work: past the timeout Npgsql cancels the statement on the server (503, never a 500).
+        db.Database.SetCommandTimeout(databaseOptions.Value.StatementTimeoutSeconds);
         var rows = db.Database.SqlQueryRaw<ListRow>(BuildSql(filter), parameters);
 
         if (filter.Page is null)
