@@ -38,6 +38,7 @@ app.UseDashboardCors();
 app.UseExceptionHandler();
 app.UseStatusCodePages();
 app.UseAuthentication();
+ActiveOrganizations.UseActiveOrganizations(app);
 app.UseAuthorization();
 
 app.MapApiReference();

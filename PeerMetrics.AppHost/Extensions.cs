@@ -51,7 +51,9 @@ internal static class Extensions
             // The tag first: the data volume's mount path depends on the Postgres major version.
             database = builder.AddPostgres("postgres").WithImageTag(PostgresImageTag).WithDataVolume()
                 .AddDatabase(DatabaseName).AsConnectionString(builder);
-            cache = builder.AddRedis(CacheName).WithImageTag(RedisImageTag).AsConnectionString(builder);
+            cache = builder.AddRedis(CacheName).WithImageTag(RedisImageTag)
+                .WithArgs(context => RedisMemoryLimit.AppendToContainerCommand(context, builder.Configuration))
+                .AsConnectionString(builder);
             return true;
         }
 

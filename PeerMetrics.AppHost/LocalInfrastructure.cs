@@ -92,6 +92,8 @@ internal static class LocalInfrastructure
         var port = server.GetEndpoint("tcp").Property(EndpointProperty.TargetPort);
         // A cache: no snapshots, no append-only file, nothing written to the working directory.
         server.WithArgs("--bind", "127.0.0.1", "--port", port, "--save", "", "--appendonly", "no");
+        // Bounded: past the limit Redis evicts the least recently used keys instead of growing.
+        server.WithArgs(RedisMemoryLimit.Arguments(builder.Configuration));
 
         var check = $"{name}-pong";
         builder.Services.AddHealthChecks().AddAsyncCheck(check, ct => PingRedisAsync(port, ct));

@@ -8,8 +8,11 @@ namespace PeerMetrics.Prewarmer;
 /// the holder dies the lease simply expires (one interval plus a margin after its last renewal) and the
 /// next replica to ask gets it; a holder that stops cleanly releases it at once.
 /// </summary>
-public sealed class PrewarmLease(IConnectionMultiplexer redis, IOptions<PrewarmOptions> options)
+public sealed class PrewarmLease(IConnectionMultiplexer redis, IOptions<PrewarmOptions> options, IConfiguration configuration)
 {
+    /// <summary>The lease's Redis key: the shared key prefix (<c>SummaryCache:KeyPrefix</c>) and <c>Prewarm:LeaseKey</c>.</summary>
+    public string Key { get; } = configuration.RedisKeyPrefix() + options.Value.LeaseKey;
+
     // Extend only if we still own it: a plain PEXPIRE could extend a lease another replica took over.
     private const string ExtendScript = """
         if redis.call('GET', KEYS[1]) == ARGV[1] then
@@ -36,15 +39,14 @@ public sealed class PrewarmLease(IConnectionMultiplexer redis, IOptions<PrewarmO
         var database = redis.GetDatabase();
         var ttl = (long)settings.LeaseDuration.TotalMilliseconds;
 
-        var extended = (long)await database.ScriptEvaluateAsync(ExtendScript, [settings.LeaseKey], [Owner, ttl]);
+        var extended = (long)await database.ScriptEvaluateAsync(ExtendScript, [Key], [Owner, ttl]);
         return extended == 1
-            || await database.StringSetAsync(settings.LeaseKey, Owner, settings.LeaseDuration, When.NotExists);
+            || await database.StringSetAsync(Key, Owner, settings.LeaseDuration, When.NotExists);
     }
 
     /// <summary>Gives the lease up so another replica takes over without waiting for it to expire.</summary>
     public async Task ReleaseAsync()
     {
-        var settings = options.Value;
-        await redis.GetDatabase().ScriptEvaluateAsync(ReleaseScript, [settings.LeaseKey], [Owner]);
+        await redis.GetDatabase().ScriptEvaluateAsync(ReleaseScript, [Key], [Owner]);
     }
 }

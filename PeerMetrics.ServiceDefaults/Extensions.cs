@@ -90,7 +90,8 @@ public static class Extensions
     /// <summary>Maps <c>/health</c> (all checks) and <c>/alive</c> (liveness only).</summary>
     public static WebApplication MapDefaultEndpoints(this WebApplication app)
     {
-        // The overall status, and each check's status, description and data (e.g. the rollups' lag and backlog).
+        // The overall status; to the refresh scope or in Development also each check's status, description and
+        // data (e.g. the rollups' lag and backlog).
         app.MapHealthChecks(HealthEndpointPath, new HealthCheckOptions { ResponseWriter = WriteHealthAsync });
         app.MapHealthChecks(AlivenessEndpointPath, new HealthCheckOptions
         {
@@ -99,7 +100,22 @@ public static class Extensions
         return app;
     }
 
-    private static Task WriteHealthAsync(HttpContext context, HealthReport report) =>
+    /// <summary>
+    /// The overall status for everyone (probes need nothing more); each check's description and data (platform-wide
+    /// counts, backlog, lag) only to a caller with the refresh scope (the Prewarmer's token) or in Development.
+    /// </summary>
+    private static Task WriteHealthAsync(HttpContext context, HealthReport report)
+    {
+        context.Response.Headers.CacheControl = "no-store";
+        context.Response.Headers.Vary = "Authorization";
+        var detailed = context.RequestServices.GetRequiredService<IHostEnvironment>().IsDevelopment()
+            || PeerMetrics.Tokens.PeerMetricsClaims.HasRefreshScope(context.User);
+        return detailed
+            ? WriteDetailedHealthAsync(context, report)
+            : context.Response.WriteAsJsonAsync(new { status = report.Status.ToString() });
+    }
+
+    private static Task WriteDetailedHealthAsync(HttpContext context, HealthReport report) =>
         context.Response.WriteAsJsonAsync(new
         {
             status = report.Status.ToString(),

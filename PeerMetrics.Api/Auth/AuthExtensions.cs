@@ -26,6 +26,7 @@ public static class AuthExtensions
     {
         builder.AddTokenContract(builder.Environment.IsDevelopment() ? DevelopmentSigningKey : null);
         builder.Services.AddSingleton<ValidatedTokenCache>();
+        builder.Services.AddSingleton<ActiveOrganizations>();
 
         builder.Services.AddOptions<DjangoSessionOptions>()
             .BindConfiguration(DjangoSessionOptions.SectionName)

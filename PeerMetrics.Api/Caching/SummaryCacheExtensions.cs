@@ -20,9 +20,13 @@ public static class SummaryCacheExtensions
         // The Api answers correctly without Redis, only colder.
         builder.AddOptionalRedisClient(RedisConnectionName);
 
-        builder.Services.AddOptions<SummaryCacheOptions>().BindConfiguration(SummaryCacheOptions.SectionName);
+        builder.Services.AddOptions<SummaryCacheOptions>().BindConfiguration(SummaryCacheOptions.SectionName)
+            .Validate(o => o.MaxMemoryEntries >= 1 && o.KeyPrefix is not null && !o.KeyPrefix.Any(char.IsWhiteSpace),
+                "SummaryCache: MaxMemoryEntries must be at least 1; KeyPrefix must not contain whitespace.")
+            .ValidateOnStart();
         builder.Services.AddSingleton<SummaryCacheMetrics>();
         builder.Services.AddSingleton<SummaryCache>();
+        builder.Services.AddSingleton<MemoryLevel>();
         builder.Services.AddHostedService<RedisOutageLogger>();
         builder.Services.AddSingleton<ILogger<FusionCache>, FusionCacheLogger>();
 
@@ -30,8 +34,10 @@ public static class SummaryCacheExtensions
             .WithOptions((services, fusion) =>
             {
                 var settings = services.GetRequiredService<IOptions<SummaryCacheOptions>>().Value;
-                // Redis keys are exactly our readable keys (no FusionCache wire-format prefix).
+                // Redis keys are our prefix and our readable keys (no FusionCache wire-format prefix).
                 fusion.DistributedCacheKeyModifierMode = CacheKeyModifierMode.None;
+                fusion.CacheKeyPrefix = settings.KeyPrefix;
+                fusion.BackplaneChannelPrefix = settings.KeyPrefix + "backplane";
                 fusion.DistributedCacheCircuitBreakerDuration = settings.RedisCircuitBreakerDuration;
                 fusion.BackplaneCircuitBreakerDuration = settings.RedisCircuitBreakerDuration;
                 fusion.ReThrowOriginalExceptions = true;
@@ -44,6 +50,8 @@ public static class SummaryCacheExtensions
                 fusion.DefaultEntryOptions = new FusionCacheEntryOptions
                 {
                     Duration = settings.Ttl,
+                    // Every entry counts 1 towards MaxMemoryEntries; options made with Duplicate() keep it.
+                    Size = 1,
                     IsFailSafeEnabled = true,
                     FailSafeMaxDuration = settings.Ttl + settings.FailSafeMaxDuration,
                     FailSafeThrottleDuration = TimeSpan.FromSeconds(5),
@@ -54,6 +62,7 @@ public static class SummaryCacheExtensions
                     DistributedCacheHardTimeout = TimeSpan.FromSeconds(1),
                 };
             })
+            .WithMemoryCache(services => services.GetRequiredService<MemoryLevel>().Cache)
             // IncludeFields: FusionCache checks at start-up that its serializer round-trips value tuples, and warns otherwise.
             .WithSerializer(new FusionCacheSystemTextJsonSerializer(new System.Text.Json.JsonSerializerOptions { IncludeFields = true }))
             .WithDistributedCache(services => new RedisCache(Options.Create(new RedisCacheOptions

@@ -10,16 +10,23 @@ public static class DatabaseExtensions
 
     public static IHostApplicationBuilder AddPeerMetricsDatabase(this IHostApplicationBuilder builder)
     {
+        var database = builder.Configuration.GetSection(DatabaseOptions.SectionName).Get<DatabaseOptions>() ?? new DatabaseOptions();
+        if (database.Problem() is { } invalid)
+        {
+            throw new InvalidOperationException(invalid);
+        }
         builder.AddNpgsqlDbContext<PeerMetricsDbContext>(ConnectionName,
             // No retrying strategy: during a database outage a summary must fail fast so the cache can serve
             // its last good value, instead of every request waiting through a series of retries.
             settings =>
             {
                 settings.DisableRetry = true;
-                settings.ConnectionString = WithoutJit(settings.ConnectionString);
+                settings.ConnectionString = WithPoolSize(WithoutJit(settings.ConnectionString), database.MaxPoolSize);
             },
             ConfigureContext);
-        builder.Services.AddOptions<DatabaseOptions>().BindConfiguration(DatabaseOptions.SectionName);
+        builder.Services.AddOptions<DatabaseOptions>().BindConfiguration(DatabaseOptions.SectionName)
+            .Validate(o => o.Problem() is null, "Database: StatementTimeout must be 1 s to 1 h, MaxPoolSize 1 to 1000.")
+            .ValidateOnStart();
         builder.Services.AddHostedService<DatabaseInitializer>();
         builder.Services.AddOpenTelemetry().WithTracing(tracing => tracing.AddSource(DatabaseInitializer.ActivitySource.Name));
         return builder;
@@ -38,6 +45,24 @@ public static class DatabaseExtensions
         }
         var builder = new Npgsql.NpgsqlConnectionStringBuilder(connectionString);
         builder.Options = string.IsNullOrEmpty(builder.Options) ? "-c jit=off" : $"{builder.Options} -c jit=off";
+        return builder.ConnectionString;
+    }
+
+    /// <summary>
+    /// An explicit bound on this process's connections (<c>Database:MaxPoolSize</c>), instead of Npgsql's 100: the
+    /// server's connection slots are shared with the Django application.
+    /// </summary>
+    internal static string? WithPoolSize(string? connectionString, int maxPoolSize)
+    {
+        if (string.IsNullOrEmpty(connectionString))
+        {
+            return connectionString;
+        }
+        var builder = new Npgsql.NpgsqlConnectionStringBuilder(connectionString) { MaxPoolSize = maxPoolSize };
+        if (builder.MinPoolSize > maxPoolSize)
+        {
+            builder.MinPoolSize = maxPoolSize;
+        }
         return builder.ConnectionString;
     }
 

@@ -30,6 +30,22 @@ public static class DatabaseFailure
         return false;
     }
 
+    /// <summary>
+    /// True when the statement ran past its timeout (<c>Database:StatementTimeout</c>): Npgsql's command timeout,
+    /// or the server's cancellation (57014). Answered like an outage (503), never counted as a bug.
+    /// </summary>
+    public static bool IsTimeout(Exception exception)
+    {
+        for (var current = exception; current is not null; current = current.InnerException)
+        {
+            if (current is TimeoutException || current is PostgresException { SqlState: "57014" })
+            {
+                return true;
+            }
+        }
+        return false;
+    }
+
     /// <summary>The SQLSTATE of a server-side error, or null when the server raised none.</summary>
     public static string? SqlState(Exception exception)
     {

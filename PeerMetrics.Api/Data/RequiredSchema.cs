@@ -18,6 +18,10 @@ internal static class RequiredSchema
 
     public static readonly IReadOnlyList<RequiredColumn> Columns =
     [
+        // Every request of an organization checks it is active (Auth/ActiveOrganizations.cs).
+        new("organization", "id", Uuid),
+        new("organization", "is_active", Boolean),
+
         new("app", "id", Uuid),
         new("app", "organization_id", Uuid),
         new("app", "is_active", Boolean),
@@ -76,9 +80,6 @@ internal static class RequiredSchema
         new("users", "password", Varchar),
         new("users", "is_active", Boolean),
         new("users", "organization_id", Uuid),
-
-        new("organization", "id", Uuid),
-        new("organization", "is_active", Boolean),
     ];
 
     /// <summary>Every column this configuration of the Api reads.</summary>

@@ -6,8 +6,8 @@ using PeerMetrics.Api.Summaries;
 namespace PeerMetrics.Api.Problems;
 
 /// <summary>
-/// Turns an exception into the contract's problem body. A database that cannot be reached is the service being
-/// unavailable (503 <c>service_unavailable</c>, a warning); anything else is a bug (500 with a generic detail,
+/// Turns an exception into the contract's problem body. A database that cannot be reached, or a statement past
+/// <c>Database:StatementTimeout</c>, is the service being unavailable (503 <c>service_unavailable</c>, a warning); anything else is a bug (500 with a generic detail,
 /// logged at Error with the operation and the SQLSTATE, and counted). Neither body carries SQL or a stack trace.
 /// </summary>
 public sealed partial class ErrorHandler : IExceptionHandler
@@ -26,6 +26,13 @@ public sealed partial class ErrorHandler : IExceptionHandler
 
     public async ValueTask<bool> TryHandleAsync(HttpContext context, Exception exception, CancellationToken cancellationToken)
     {
+        if (DatabaseFailure.IsTimeout(exception))
+        {
+            LogTimedOut(exception.GetBaseException().Message);
+            await ApiProblems.WriteAsync(context, StatusCodes.Status503ServiceUnavailable, ApiProblems.ServiceUnavailable,
+                "The query did not finish within the statement timeout; try again shortly or with a narrower window.");
+            return true;
+        }
         if (DatabaseFailure.IsUnreachable(exception))
         {
             LogUnavailable(exception.GetBaseException().Message);
@@ -46,6 +53,9 @@ public sealed partial class ErrorHandler : IExceptionHandler
             "The request failed because of an error in the service. It has been logged.");
         return true;
     }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Statement timed out (Database:StatementTimeout): {Message}")]
+    private partial void LogTimedOut(string message);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Database unavailable: {Message}")]
     private partial void LogUnavailable(string message);

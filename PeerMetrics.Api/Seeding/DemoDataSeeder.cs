@@ -28,6 +28,12 @@ public sealed class DemoDataSeeder(IServiceScopeFactory scopes, TimeProvider tim
         "participant_conferences", "summary", "participant", "conference", "app", "users", "organization",
     ];
 
+    /// <summary>
+    /// The comment the seed puts on the <c>organization</c> table with the data it writes: the seed command wipes a
+    /// database with rows only when the mark is there (the rows are the seed's own).
+    /// </summary>
+    public const string SeedMarker = "peermetrics demo seed";
+
     /// <summary>The tables the generator fills, in the order of the per-table row counts.</summary>
     public static readonly IReadOnlyList<string> SeededTables =
     [
@@ -122,6 +128,8 @@ public sealed class DemoDataSeeder(IServiceScopeFactory scopes, TimeProvider tim
             update.Parameters.AddWithValue("id", app.Id);
             await update.ExecuteNonQueryAsync(cancellationToken);
         }
+        // The mark that this data is the demo seed's (see SeedCommand's guard), committed with the data itself.
+        await ExecuteAsync(connection, $"COMMENT ON TABLE organization IS '{SeedMarker}'", cancellationToken);
         await transaction.CommitAsync(cancellationToken);
         progress?.Invoke($"committed ({stopwatch.Elapsed.TotalSeconds:F1} s); analyzing");
 

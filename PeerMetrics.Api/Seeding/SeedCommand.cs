@@ -27,7 +27,8 @@ public static class SeedCommand
 
           --scale <number>  size of the demo data; 1 = ~18,000 conferences in the dominant app over the last 7 days
                             (0 < scale <= 1000; 0.05 is enough for tests, 10 for load tests)
-          --force           also wipe a database holding organizations the demo seed did not create
+          --force           also wipe a database the seed did not fill: one with a django_migrations table,
+                            organizations the demo seed did not create, or rows without the seed's mark
 
         Wipes the peermetrics tables (TRUNCATE, serials restarted) and refills them; reruns give the same ids and
         counts. Reads ConnectionStrings__peermetrics and Auth__SigningKey (required outside Development).
@@ -111,12 +112,9 @@ public static class SeedCommand
             var generator = new DemoDataGenerator(options.Scale, DemoDataGenerator.AnchorFor(time.GetUtcNow()));
             await using var connection = await DemoDataSeeder.OpenAsync(db, cancellationToken);
 
-            var foreign = await CountForeignOrganizationsAsync(connection, generator, cancellationToken);
-            if (foreign > 0 && !options.Force)
+            if (await RefusalAsync(connection, generator, cancellationToken) is { } refusal && !options.Force)
             {
-                await stderr.WriteLineAsync(
-                    $"seed: the database holds {foreign} organization(s) the demo seed did not create; refusing to wipe it. " +
-                    "Pass --force to wipe anyway.");
+                await stderr.WriteLineAsync($"seed: {refusal}; refusing to wipe it. Pass --force to wipe anyway.");
                 return ExitFailed;
             }
 
@@ -144,12 +142,30 @@ public static class SeedCommand
         }
     }
 
-    private static async Task<long> CountForeignOrganizationsAsync(NpgsqlConnection connection, DemoDataGenerator generator,
+    /// <summary>
+    /// Why the database must not be wiped, or null: it belongs to a Django application (a <c>django_migrations</c>
+    /// table), it holds organizations the demo seed did not create, or it holds rows without the seed's mark
+    /// (<see cref="DemoDataSeeder.SeedMarker"/>: e.g. a partial restore whose organizations happen to be missing).
+    /// </summary>
+    private static async Task<string?> RefusalAsync(NpgsqlConnection connection, DemoDataGenerator generator,
         CancellationToken cancellationToken)
     {
-        await using var command = new NpgsqlCommand("SELECT count(*) FROM organization WHERE id <> ALL(@ids)", connection);
+        var rowsExist = string.Join(" OR ", DemoDataSeeder.WipedTables.Select(table => $"EXISTS (SELECT 1 FROM {table})"));
+        await using var command = new NpgsqlCommand($"""
+            SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_tables WHERE tablename = 'django_migrations') AS django,
+                   (SELECT count(*) FROM organization WHERE id <> ALL(@ids)) AS foreign_organizations,
+                   ({rowsExist}) AS has_rows,
+                   coalesce(obj_description('organization'::regclass, 'pg_class') = @marker, false) AS marked
+            """, connection);
         command.Parameters.AddWithValue("ids", generator.Organizations.Select(o => o.Id).ToArray());
-        return (long)(await command.ExecuteScalarAsync(cancellationToken))!;
+        command.Parameters.AddWithValue("marker", DemoDataSeeder.SeedMarker);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        await reader.ReadAsync(cancellationToken);
+        var (django, foreign, hasRows, marked) = (reader.GetBoolean(0), reader.GetInt64(1), reader.GetBoolean(2), reader.GetBoolean(3));
+        return django ? "the database has a django_migrations table (it belongs to a Django application)"
+            : foreign > 0 ? $"the database holds {foreign} organization(s) the demo seed did not create"
+            : hasRows && !marked ? "the database holds rows the demo seed did not write (its mark is missing)"
+            : null;
     }
 
     internal sealed record Options(double Scale, bool Force, bool Help);

@@ -140,7 +140,8 @@ public static class ConferenceListApi
     }
 
     private static async Task<Results<ConferenceStream, Ok<ConferencePageBody>, ProblemHttpResult>> ListConferences(
-        HttpContext http, AppDirectory apps, ComputeLimiter limiter, PeerMetricsDbContext db, CancellationToken ct)
+        HttpContext http, AppDirectory apps, ComputeLimiter limiter, PeerMetricsDbContext db,
+        Microsoft.Extensions.Options.IOptions<DatabaseOptions> databaseOptions, CancellationToken ct)
     {
         if (!TryParse(http.Request.Query, out var filter, out var problem))
         {
@@ -173,6 +174,8 @@ public static class ConferenceListApi
             SqlParameters.Integer("limit", filter.Page?.Limit),
             SqlParameters.Integer("offset", filter.Page?.Offset ?? 0),
         ];
+        // Bounded work: past the timeout Npgsql cancels the statement on the server (503, never a 500).
+        db.Database.SetCommandTimeout(databaseOptions.Value.StatementTimeoutSeconds);
         var rows = db.Database.SqlQueryRaw<ListRow>(BuildSql(filter), parameters);
 
         if (filter.Page is null)
@@ -230,6 +233,7 @@ public static class ConferenceListApi
         DateTime? gt = null, gte = null, lt = null, lte = null;
         int? durationGte = null, durationLt = null;
         Guid[]? conferenceIds = null;
+        string? issueCode = null;
         Pagination? page = null;
         var valid =
             TryUuid(query, "appId", ref appId, ref problem)
@@ -240,6 +244,7 @@ public static class ConferenceListApi
             && TryInstant(query, "created_at_lte", ref lte, ref problem)
             && TryInteger(query, "duration_gte", ref durationGte, ref problem)
             && TryInteger(query, "duration_lt", ref durationLt, ref problem)
+            && TryIssueCode(query, ref issueCode, ref problem)
             && TryConferenceIds(query, ref conferenceIds, ref problem)
             && TryPagination(query, ref page, ref problem);
         if (!valid)
@@ -253,7 +258,7 @@ public static class ConferenceListApi
         }
 
         filter = new ListFilter(appId, participantId, gt, gte, lt, lte, durationGte, durationLt,
-            Value(query, "issue_code"), conferenceIds, page);
+            issueCode, conferenceIds, page);
         return true;
     }
 
@@ -270,8 +275,34 @@ public static class ConferenceListApi
     private static bool TryUuid(IQueryCollection query, string name, ref Guid? value, ref ProblemHttpResult problem) =>
         TryOptional(query, name, Guid.TryParse, "a UUID", ref value, ref problem);
 
-    private static bool TryInstant(IQueryCollection query, string name, ref DateTime? value, ref ProblemHttpResult problem) =>
-        TryOptional(query, name, TimeWindow.TryParseInstant, "an ISO 8601 date", ref value, ref problem);
+    private static bool TryInstant(IQueryCollection query, string name, ref DateTime? value, ref ProblemHttpResult problem)
+    {
+        if (TryOptional(query, name, TimeWindow.TryParseInstant, "an ISO 8601 date", ref value, ref problem))
+        {
+            return true;
+        }
+        problem = ApiProblems.InvalidParameter(SummaryRequestParser.InstantProblem(name, Value(query, name)));
+        return false;
+    }
+
+    // Postgres text cannot hold NUL, and a code is short printable text: anything else matches no issue, so it
+    // is refused up front rather than failing the statement.
+    private const int MaxIssueCodeLength = 200;
+
+    private static bool TryIssueCode(IQueryCollection query, ref string? value, ref ProblemHttpResult problem)
+    {
+        if (Value(query, "issue_code") is not { } text)
+        {
+            return true;
+        }
+        if (text.Length > MaxIssueCodeLength || text.Any(char.IsControl))
+        {
+            problem = ApiProblems.InvalidParameter($"issue_code must be at most {MaxIssueCodeLength} printable characters");
+            return false;
+        }
+        value = text;
+        return true;
+    }
 
     private static bool TryInteger(IQueryCollection query, string name, ref int? value, ref ProblemHttpResult problem) =>
         TryOptional(query, name, ParseInteger, "an integer", ref value, ref problem);

@@ -14,6 +14,7 @@ public sealed class SummaryDatabase(
     IServiceScopeFactory scopes,
     RollupsMonitor rollups,
     IOptions<RollupsOptions> rollupsOptions,
+    IOptions<DatabaseOptions> databaseOptions,
     TimeProvider time)
 {
     // In the reading snapshot: can the rollups serve at all (ready, every trigger logging, a version this build
@@ -56,6 +57,8 @@ public sealed class SummaryDatabase(
     {
         await using var scope = scopes.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<PeerMetricsDbContext>();
+        // Bounded work: past the timeout Npgsql cancels the statement on the server (503, never a 500).
+        db.Database.SetCommandTimeout(databaseOptions.Value.StatementTimeoutSeconds);
         if (source == SummarySource.Raw)
         {
             return await RowsAsync<TRow>(db, sql.Raw, sql, query, cancellationToken);

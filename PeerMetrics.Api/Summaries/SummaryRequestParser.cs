@@ -47,9 +47,15 @@ public static class SummaryRequestParser
             value = parsed;
             return true;
         }
-        problem = ApiProblems.InvalidParameter($"{name} is not an ISO 8601 date");
+        problem = ApiProblems.InvalidParameter(InstantProblem(name, raw.Count == 1 ? raw.ToString() : null));
         return false;
     }
+
+    /// <summary>Why a date parameter was refused: not a date at all, or a date outside the accepted range.</summary>
+    public static string InstantProblem(string name, string? text) =>
+        TimeWindow.TryParseAnyInstant(text, out _)
+            ? $"{name} must be {TimeWindow.RangeText}"
+            : $"{name} is not an ISO 8601 date";
 
     private static Result Fail(ProblemHttpResult problem) => new(default, problem);
 }

@@ -21,8 +21,28 @@ public readonly record struct TimeWindow(DateTime? From, DateTime? Until)
         "yyyy-MM-dd'T'HH:mmK",
     ];
 
-    /// <summary>Parses an ISO 8601 date-time to a UTC instant; false for anything else.</summary>
-    public static bool TryParseInstant(string? text, out DateTime utc)
+    /// <summary>The earliest instant a parameter may name: 0001-01-01T00:00:00Z.</summary>
+    public static readonly DateTime MinInstant = new(1, 1, 1, 0, 0, 0, DateTimeKind.Utc);
+
+    /// <summary>
+    /// The latest instant a parameter may name: the last tick of 9998 (UTC). Every window the service derives
+    /// from an accepted instant then stays a finite, representable value: the minute rule adds a minute to
+    /// <c>created_at_lte</c>, and Npgsql sends <see cref="DateTime.MaxValue"/> as <c>infinity</c>.
+    /// </summary>
+    public static readonly DateTime MaxInstant = new DateTime(9999, 1, 1, 0, 0, 0, DateTimeKind.Utc).AddTicks(-1);
+
+    /// <summary>The accepted range, as problem details state it.</summary>
+    public const string RangeText = "between 0001-01-01T00:00:00Z and 9998-12-31T23:59:59.9999999Z";
+
+    /// <summary>
+    /// Parses an ISO 8601 date-time to a UTC instant within [<see cref="MinInstant"/>, <see cref="MaxInstant"/>];
+    /// false for anything else (unparseable, or out of that range once converted to UTC).
+    /// </summary>
+    public static bool TryParseInstant(string? text, out DateTime utc) =>
+        TryParseAnyInstant(text, out utc) && utc >= MinInstant && utc <= MaxInstant;
+
+    /// <summary>True when <paramref name="text"/> is an ISO 8601 date-time, whatever its year.</summary>
+    public static bool TryParseAnyInstant(string? text, out DateTime utc)
     {
         if (DateTimeOffset.TryParseExact(text, Formats, CultureInfo.InvariantCulture,
                 DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal, out var parsed))

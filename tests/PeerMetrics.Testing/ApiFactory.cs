@@ -12,7 +12,7 @@ namespace PeerMetrics.Testing;
 /// go through <paramref name="settings"/> exactly as an operator would set them.
 /// </summary>
 public sealed class ApiFactory(string databaseConnectionString, string redisConnectionString,
-    IReadOnlyDictionary<string, string?>? settings = null) : WebApplicationFactory<Program>
+    IReadOnlyDictionary<string, string?>? settings = null, string environment = "Testing") : WebApplicationFactory<Program>
 {
     public const string SigningKey = "tests-signing-key-0123456789abcdef0123456789";
 
@@ -23,7 +23,7 @@ public sealed class ApiFactory(string databaseConnectionString, string redisConn
 
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {
-        builder.UseEnvironment("Testing");
+        builder.UseEnvironment(environment);
         builder.UseSetting("ConnectionStrings:peermetrics", databaseConnectionString);
         builder.UseSetting("ConnectionStrings:cache", redisConnectionString);
         builder.UseSetting("Auth:SigningKey", SigningKey);

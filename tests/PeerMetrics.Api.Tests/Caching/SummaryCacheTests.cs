@@ -98,8 +98,47 @@ public sealed class SummaryCacheTests(InfrastructureFixture infrastructure)
         var keys = await WaitForKeysAsync(redis, SummaryCatalog.All.Count);
         Assert.Equal(SummaryCatalog.All.Count, keys.Length);
         // Window = created_at_gte only: the lower bound to the minute, no upper bound.
-        var expected = SummaryCatalog.All.Select(summary => $"summary:{summary.Label}:{organization.Id:N}:{app.Id:N}:20260301T0000Z:-");
+        // Prefixed by default with the application and the body format version.
+        var expected = SummaryCatalog.All.Select(summary => $"peermetrics:v1:summary:{summary.Label}:{organization.Id:N}:{app.Id:N}:20260301T0000Z:-");
         Assert.Equal(expected.Order(StringComparer.Ordinal), keys.Order(StringComparer.Ordinal));
+    }
+
+    [Fact]
+    public async Task Redis_keys_carry_the_configured_prefix_and_environments_do_not_share_entries()
+    {
+        await using var redis = await RedisServer.StartNewAsync();
+        await using var staging = await StartApiAsync(new() { ["SummaryCache:KeyPrefix"] = "staging:v1:" }, redis);
+        var (organization, app) = await CacheTestData.SeedAppAsync(staging.ConnectionString);
+        using var client = staging.Factory.CreateClientFor(organization.Id);
+
+        await client.GetAsync($"/v1/issues/summary?appId={app.Id}&{Window}");
+
+        var key = Assert.Single(await WaitForKeysAsync(redis, 1));
+        Assert.Equal($"staging:v1:summary:issues.summary:{organization.Id:N}:{app.Id:N}:20260301T0000Z:-", key);
+    }
+
+    [Fact]
+    public async Task The_memory_level_is_bounded_by_MaxMemoryEntries()
+    {
+        await using var api = await StartApiAsync(new() { ["SummaryCache:MaxMemoryEntries"] = "5" });
+        var (organization, app) = await CacheTestData.SeedAppAsync(api.ConnectionString);
+        using var client = api.Factory.CreateClientFor(organization.Id);
+
+        // Unknown appIds and new windows: each would add an entry.
+        for (var i = 0; i < 40; i++)
+        {
+            using var unknown = await client.GetAsync($"/v1/issues/summary?appId={Guid.NewGuid()}");
+            Assert.Equal(HttpStatusCode.NotFound, unknown.StatusCode);
+            using var window = await client.GetAsync($"/v1/issues/summary?appId={app.Id}&created_at_gte=2026-03-01T00:{i:D2}:00Z");
+            Assert.Equal(HttpStatusCode.OK, window.StatusCode);
+        }
+
+        var memory = api.Factory.Services.GetRequiredService<MemoryLevel>().Cache;
+        var statistics = memory.GetCurrentStatistics()!;
+        // FusionCache's own bookkeeping entries (__fc:…, a fixed few) have no size; everything else counts.
+        var ours = memory.Keys.Count(key => !key.ToString()!.StartsWith("peermetrics:v1:__fc:", StringComparison.Ordinal));
+        Assert.True(ours <= 5 && statistics.CurrentEstimatedSize <= 5,
+            $"{statistics.CurrentEntryCount} entries, size {statistics.CurrentEstimatedSize}: {string.Join(", ", memory.Keys)}");
     }
 
     [Fact]

@@ -220,6 +220,41 @@ public sealed class DemoDataSeedTests(InfrastructureFixture infrastructure)
     }
 
     [Fact]
+    public async Task Seed_refuses_a_django_database_unless_forced()
+    {
+        var connectionString = await TestDatabase.CreateMigratedAsync(infrastructure.Postgres);
+        await TestDatabase.ExecuteAsync(connectionString,
+            "CREATE TABLE django_migrations (id serial PRIMARY KEY, app varchar(255), name varchar(255), applied timestamptz)");
+
+        var (exit, stdout, stderr) = await RunSeedAsync(connectionString, ["--scale", "0.01"]);
+        Assert.Equal(SeedCommand.ExitFailed, exit);
+        Assert.Equal("", stdout);
+        Assert.Contains("django_migrations", stderr);
+        Assert.Contains("--force", stderr);
+
+        (exit, _, stderr) = await RunSeedAsync(connectionString, ["--scale", "0.01", "--force"]);
+        Assert.True(exit == 0, stderr);
+    }
+
+    [Fact]
+    public async Task Seed_reruns_over_its_own_data_but_refuses_rows_without_its_mark()
+    {
+        var connectionString = await TestDatabase.CreateMigratedAsync(infrastructure.Postgres);
+        var (exit, _, stderr) = await RunSeedAsync(connectionString, ["--scale", "0.01"]);
+        Assert.True(exit == 0, stderr);
+        (exit, _, stderr) = await RunSeedAsync(connectionString, ["--scale", "0.01"]);
+        Assert.True(exit == 0, stderr);
+
+        // The same rows without the seed's mark: only demo ids, yet not written by the seed (e.g. a partial restore).
+        await TestDatabase.ExecuteAsync(connectionString, "COMMENT ON TABLE organization IS NULL");
+        var before = await SnapshotAsync(connectionString);
+        (exit, _, stderr) = await RunSeedAsync(connectionString, ["--scale", "0.01"]);
+        Assert.Equal(SeedCommand.ExitFailed, exit);
+        Assert.Contains("did not write", stderr);
+        Assert.Equal(before, await SnapshotAsync(connectionString));
+    }
+
+    [Fact]
     public async Task Api_start_up_seeds_an_empty_database_once()
     {
         var connectionString = await infrastructure.Postgres.CreateDatabaseAsync();
