@@ -6,7 +6,7 @@ using PeerMetrics.Benchmarks;
 using PeerMetrics.Testing;
 
 // dotnet run -c Release --project tests/PeerMetrics.Benchmarks -- [--scale 1] [--runs 25] [--load-seconds 10]
-//     [--rollups [--scales 1,10]] [--drilldown [--scales 0.1,1]]
+//     [--rollups [--scales 1,10]] [--drilldown [--scales 0.1,1]] [--drilldown-load [--concurrent 300]]
 // Starts its own Postgres and Redis, seeds, runs the real Api as a process and prints markdown tables.
 var scale = Argument("--scale", 1.0);
 var runs = (int)Argument("--runs", 25);
@@ -16,6 +16,10 @@ var scales = args.SkipWhile(a => a != "--scales").Skip(1).FirstOrDefault()?.Spli
 if (args.Contains("--rollups"))
 {
     return await RollupsBenchmark.RunAsync(scales, runs);
+}
+if (args.Contains("--drilldown-load"))
+{
+    return await DrilldownBenchmark.RunLoadAsync(scale, (int)Argument("--concurrent", 300), runs);
 }
 if (args.Contains("--drilldown"))
 {

@@ -64,7 +64,7 @@ public static class TenantIsolation
         Console.WriteLine($"Quiet organization under load / idle (p50): warm {warmRatio:F2}× (target < 2×), cold {coldRatio:F2}× (target < 3×)");
     }
 
-    private static async Task<(Stats Warm, Stats Cold)> MeasureAsync(HttpClient client, string warmUrl, Func<string> coldUrl, int runs)
+    internal static async Task<(Stats Warm, Stats Cold)> MeasureAsync(HttpClient client, string warmUrl, Func<string> coldUrl, int runs)
     {
         var warm = new List<double>();
         var cold = new List<double>();
