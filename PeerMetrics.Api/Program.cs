@@ -38,7 +38,7 @@ app.UseDashboardCors();
 app.UseExceptionHandler();
 app.UseStatusCodePages();
 app.UseAuthentication();
-ActiveOrganizations.UseActiveOrganizations(app);
+app.UseActiveOrganizations();
 app.UseAuthorization();
 
 app.MapApiReference();

@@ -1,7 +1,7 @@
-using Microsoft.AspNetCore.Authorization;
 using Microsoft.EntityFrameworkCore;
 using PeerMetrics.Api.Data;
 using PeerMetrics.Tokens;
+using PeerMetrics.Api.Caching;
 using ZiggyCreatures.Caching.Fusion;
 
 namespace PeerMetrics.Api.Auth;
@@ -19,7 +19,7 @@ public sealed class ActiveOrganizations(IServiceScopeFactory scopes, IFusionCach
     /// <summary>How long an organization's flag is remembered.</summary>
     public static readonly TimeSpan CheckInterval = TimeSpan.FromSeconds(30);
 
-    private readonly FusionCacheEntryOptions _entryOptions = EntryOptions(cache);
+    private readonly FusionCacheEntryOptions _entryOptions = cache.ProcessLocalOptions(CheckInterval);
 
     /// <summary>
     /// False only for an organization row with <c>is_active = false</c>. An organization without a row owns no
@@ -39,28 +39,4 @@ public sealed class ActiveOrganizations(IServiceScopeFactory scopes, IFusionCach
             },
             options: _entryOptions,
             token: cancellationToken);
-
-    /// <summary>Middleware, after authentication: refuses an inactive organization's requests with the contract's 401.</summary>
-    public static IApplicationBuilder UseActiveOrganizations(IApplicationBuilder app)
-    {
-        var organizations = app.ApplicationServices.GetRequiredService<ActiveOrganizations>();
-        return app.Use(async (context, next) =>
-        {
-            if (context.GetEndpoint()?.Metadata.GetMetadata<IAuthorizeData>() is not null
-                && context.User.GetOrganizationId() is { } organizationId
-                && !await organizations.IsActiveAsync(organizationId, context.RequestAborted))
-            {
-                await AuthExtensions.WriteUnauthorizedAsync(context, "The organization is not active.");
-                return;
-            }
-            await next(context);
-        });
-    }
-
-    private static FusionCacheEntryOptions EntryOptions(IFusionCache cache)
-    {
-        var options = cache.DefaultEntryOptions.Duplicate(CheckInterval).SetSkipDistributedCache(true, true);
-        options.SkipBackplaneNotifications = true;
-        return options;
-    }
 }

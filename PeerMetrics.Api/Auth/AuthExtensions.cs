@@ -89,6 +89,26 @@ public static class AuthExtensions
         return builder;
     }
 
+    /// <summary>
+    /// After authentication: a request of an inactive organization is refused with the contract's 401 on every route
+    /// that requires authorization (<see cref="ActiveOrganizations"/>).
+    /// </summary>
+    public static IApplicationBuilder UseActiveOrganizations(this IApplicationBuilder app)
+    {
+        var organizations = app.ApplicationServices.GetRequiredService<ActiveOrganizations>();
+        return app.Use(async (context, next) =>
+        {
+            if (context.GetEndpoint()?.Metadata.GetMetadata<Microsoft.AspNetCore.Authorization.IAuthorizeData>() is not null
+                && context.User.GetOrganizationId() is { } organizationId
+                && !await organizations.IsActiveAsync(organizationId, context.RequestAborted))
+            {
+                await WriteUnauthorizedAsync(context, "The organization is not active.");
+                return;
+            }
+            await next(context);
+        });
+    }
+
     /// <summary>The contract's 401: a problem+json body with error_code "unauthorized".</summary>
     internal static Task WriteUnauthorizedAsync(HttpContext http, string detail) =>
         ApiProblems.WriteAsync(http, StatusCodes.Status401Unauthorized, ApiProblems.Unauthorized, detail);

@@ -3,6 +3,7 @@ using System.Text;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 using Npgsql;
+using PeerMetrics.Api.Caching;
 using PeerMetrics.Api.Data;
 using ZiggyCreatures.Caching.Fusion;
 
@@ -52,8 +53,7 @@ public sealed class DjangoSessionResolver(
         {
             return (await ReadAsync(sessionKey, settings.SecretKey!, cancellationToken)).Check;
         }
-        var entry = cache.DefaultEntryOptions.Duplicate(settings.RememberFor).SetSkipDistributedCache(true, true);
-        entry.SkipBackplaneNotifications = true;
+        var entry = cache.ProcessLocalOptions(settings.RememberFor);
         entry.IsFailSafeEnabled = false;
         entry.EagerRefreshThreshold = null;
         return await cache.GetOrSetAsync<DjangoSessionCheck>(

@@ -1,4 +1,5 @@
 using Microsoft.EntityFrameworkCore;
+using PeerMetrics.Api.Caching;
 using PeerMetrics.Api.Data;
 using ZiggyCreatures.Caching.Fusion;
 
@@ -14,7 +15,7 @@ public sealed class AppDirectory(IServiceScopeFactory scopes, IFusionCache cache
 {
     private static readonly TimeSpan OwnershipDuration = TimeSpan.FromSeconds(60);
 
-    private readonly FusionCacheEntryOptions _ownershipOptions = OwnershipOptions(cache);
+    private readonly FusionCacheEntryOptions _ownershipOptions = cache.ProcessLocalOptions(OwnershipDuration);
 
     /// <summary>The owning organization of an active app, or null when there is no such app.</summary>
     public async Task<Guid?> FindOrganizationAsync(Guid appId, CancellationToken cancellationToken) =>
@@ -30,11 +31,4 @@ public sealed class AppDirectory(IServiceScopeFactory scopes, IFusionCache cache
             },
             options: _ownershipOptions,
             token: cancellationToken);
-
-    private static FusionCacheEntryOptions OwnershipOptions(IFusionCache cache)
-    {
-        var options = cache.DefaultEntryOptions.Duplicate(OwnershipDuration).SetSkipDistributedCache(true, true);
-        options.SkipBackplaneNotifications = true;
-        return options;
-    }
 }
