@@ -25,6 +25,8 @@ public sealed partial class PrewarmCycle(
 {
     public const string HttpClientName = "peermetrics-api";
 
+    private int _cycles;
+
     public async Task RunAsync(CancellationToken stoppingToken)
     {
         var settings = options.Value;
@@ -51,7 +53,11 @@ public sealed partial class PrewarmCycle(
         }
 
         var apps = listing.Apps;
-        var run = new CycleRun(client, listing.Summaries, PrewarmWindows.For(now, settings.DefaultWindow), settings.MaxConcurrency);
+        // The first cycle of a Prewarmer meets an Api that has usually just started as well (JIT, empty pools, rollups
+        // still backfilling): its slow refreshes say nothing about the steady state, and are not warnings.
+        var firstCycle = Interlocked.Increment(ref _cycles) == 1;
+        var run = new CycleRun(client, listing.Summaries, PrewarmWindows.For(now, settings.DefaultWindow), settings.MaxConcurrency,
+            firstCycle);
         var cutShort = false;
         try
         {
@@ -135,7 +141,8 @@ public sealed partial class PrewarmCycle(
             telemetry.EntryRefreshed(route.Label, elapsed);
             if (elapsed >= options.Value.SlowRefreshThreshold)
             {
-                LogSlowRefresh(route.Label, app, (long)elapsed.TotalMilliseconds);
+                LogSlowRefresh(run.FirstCycle ? LogLevel.Information : LogLevel.Warning, route.Label, app,
+                    (long)elapsed.TotalMilliseconds);
             }
             return true;
         }
@@ -161,7 +168,8 @@ public sealed partial class PrewarmCycle(
     private sealed record ActiveApps(IReadOnlyList<Guid> Apps, IReadOnlyList<SummaryRoute> Summaries);
 
     /// <summary>State shared by the refreshes of one cycle.</summary>
-    private sealed class CycleRun(HttpClient client, IReadOnlyList<SummaryRoute> summaries, IReadOnlyList<DateTime> windows, int maxConcurrency)
+    private sealed class CycleRun(HttpClient client, IReadOnlyList<SummaryRoute> summaries, IReadOnlyList<DateTime> windows, int maxConcurrency,
+        bool firstCycle)
     {
         private int _refreshed;
         private int _failed;
@@ -170,6 +178,7 @@ public sealed partial class PrewarmCycle(
         public HttpClient Client { get; } = client;
         public IReadOnlyList<SummaryRoute> Summaries { get; } = summaries;
         public IReadOnlyList<DateTime> Windows { get; } = windows;
+        public bool FirstCycle { get; } = firstCycle;
         public SemaphoreSlim Gate { get; } = new(maxConcurrency, maxConcurrency);
         public int Refreshed => Volatile.Read(ref _refreshed);
         public int Failed => Volatile.Read(ref _failed);
@@ -189,8 +198,8 @@ public sealed partial class PrewarmCycle(
     [LoggerMessage(Level = LogLevel.Information, Message = "Warmed {Entries} summary entries across {Apps} apps ({Failed} failed) in {ElapsedMs} ms")]
     private partial void LogCycle(int entries, int apps, int failed, long elapsedMs);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Slow summary refresh: {Summary} for app {AppId} took {ElapsedMs} ms")]
-    private partial void LogSlowRefresh(string summary, Guid appId, long elapsedMs);
+    [LoggerMessage(Message = "Slow summary refresh: {Summary} for app {AppId} took {ElapsedMs} ms")]
+    private partial void LogSlowRefresh(LogLevel level, string summary, Guid appId, long elapsedMs);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "{Failed} summary refreshes failed this cycle; first: {FirstFailure}")]
     private partial void LogFailures(int failed, string firstFailure);

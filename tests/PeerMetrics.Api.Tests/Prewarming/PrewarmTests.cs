@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Net;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.Metrics.Testing;
+using Microsoft.Extensions.Logging;
 using PeerMetrics.Api.Caching;
 using PeerMetrics.Api.Summaries;
 using PeerMetrics.Api.Tests.Caching;
@@ -59,6 +60,31 @@ public sealed class PrewarmTests(InfrastructureFixture infrastructure) : IAsyncL
         var cycle = Assert.Single(prewarmer.Logs.GetSnapshot(), log => log.Message.StartsWith("Warmed ", StringComparison.Ordinal));
         Assert.Matches(@"^Warmed 16 summary entries across 1 apps \(0 failed\) in \d+ ms$", cycle.Message);
     }
+
+    [Fact]
+    public async Task Slow_refreshes_are_warnings_from_the_second_cycle_on()
+    {
+        var data = new TestData(_connectionString);
+        PrewarmTestData.AppWithConference(data, data.Organization(), Recent);
+        await data.SaveAsync();
+        // Every refresh is slower than no time at all.
+        await using var prewarmer = new TestPrewarmer(_api.Factory, infrastructure.Redis.ConnectionString, _leaseKey,
+            new Dictionary<string, string?> { ["Prewarm:SlowRefreshThreshold"] = "00:00:00" });
+
+        await prewarmer.Runner.TryRunAsync(CancellationToken.None);
+        var first = SlowRefreshLevels(prewarmer);
+        prewarmer.Logs.Clear();
+        await prewarmer.Runner.TryRunAsync(CancellationToken.None);
+        var second = SlowRefreshLevels(prewarmer);
+
+        Assert.Equal(16, first.Count);
+        Assert.All(first, level => Assert.Equal(LogLevel.Information, level));
+        Assert.Equal(16, second.Count);
+        Assert.All(second, level => Assert.Equal(LogLevel.Warning, level));
+    }
+
+    private static List<LogLevel> SlowRefreshLevels(TestPrewarmer prewarmer) =>
+        [.. prewarmer.Logs.GetSnapshot().Where(log => log.Message.StartsWith("Slow summary refresh", StringComparison.Ordinal)).Select(log => log.Level)];
 
     [Fact]
     public async Task Active_apps_are_active_apps_with_an_active_conference_since_the_given_instant()
