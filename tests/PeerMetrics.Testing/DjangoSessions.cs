@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Text.Json.Nodes;
 
 namespace PeerMetrics.Testing;
@@ -133,33 +132,11 @@ public static class DjangoSessions
         return JsonNode.Parse(stdout)!["answer"];
     }
 
-    private static async Task<(int ExitCode, string Stdout, string Stderr)> StartAsync(
-        string python, IEnumerable<string> arguments, string stdin)
-    {
-        if (!File.Exists(python))
-        {
-            throw Missing(python, "no such file");
-        }
-        var info = new ProcessStartInfo(python)
-        {
-            RedirectStandardInput = true,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        foreach (var argument in arguments)
-        {
-            info.ArgumentList.Add(argument);
-        }
-        using var process = Process.Start(info) ?? throw new InvalidOperationException($"Could not start {python}");
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        await process.StandardInput.WriteAsync(stdin);
-        process.StandardInput.Close();
-        using var cts = new CancellationTokenSource(Timeout);
-        await process.WaitForExitAsync(cts.Token);
-        return (process.ExitCode, await stdout, await stderr);
-    }
+    private static Task<(int ExitCode, string Stdout, string Stderr)> StartAsync(
+        string python, IEnumerable<string> arguments, string stdin) =>
+        File.Exists(python)
+            ? LocalProcess.RunForOutputAsync(python, arguments, Timeout, stdin)
+            : throw Missing(python, "no such file");
 
     private static InvalidOperationException Missing(string python, string detail) =>
         new($"These tests check against real Django, run by {python} with Debian's python3-django, which is missing " +

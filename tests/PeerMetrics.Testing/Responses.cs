@@ -26,8 +26,14 @@ public static class Responses
     public static async Task AssertProblemAsync(HttpClient client, string url, HttpStatusCode status, string errorCode)
     {
         using var response = await client.GetAsync(url);
+        await AssertProblemAsync(response, status, errorCode, url);
+    }
+
+    /// <summary>Asserts that <paramref name="response"/> is problem+json with the contract's status and error code.</summary>
+    public static async Task AssertProblemAsync(HttpResponseMessage response, HttpStatusCode status, string errorCode, string? what = null)
+    {
         var body = await response.Content.ReadAsStringAsync();
-        Assert.True(response.StatusCode == status, $"{url}: {(int)response.StatusCode} {body}");
+        Assert.True(response.StatusCode == status, $"{what}: {(int)response.StatusCode} {body}");
         Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
         var problem = JsonNode.Parse(body)!;
         Assert.Equal(errorCode, problem["error_code"]!.GetValue<string>());

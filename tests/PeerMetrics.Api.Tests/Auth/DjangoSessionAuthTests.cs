@@ -77,12 +77,7 @@ public sealed class DjangoSessionAuthTests(InfrastructureFixture infrastructure)
         };
         using var browser = SessionClient(s, session);
 
-        using var response = await browser.GetAsync($"{Route}?appId={s.App.Id}");
-
-        Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
-        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
-        var problem = JsonNode.Parse(await response.Content.ReadAsStringAsync())!;
-        Assert.Equal("unauthorized", problem["error_code"]!.GetValue<string>());
+        await Responses.AssertProblemAsync(browser, $"{Route}?appId={s.App.Id}", HttpStatusCode.Unauthorized, "unauthorized");
     }
 
     [Fact]

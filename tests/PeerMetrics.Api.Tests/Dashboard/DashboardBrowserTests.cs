@@ -37,9 +37,7 @@ public sealed class DashboardBrowserTests(InfrastructureFixture infrastructure)
     public async Task A_listed_origin_reads_every_summary_with_the_session_cookie_and_an_unlisted_one_is_refused()
     {
         await using var pages = await PageServer.StartAsync();
-        var settings = DjangoLogins.Settings();
-        settings["Cors:Origins:0"] = pages.Listed;
-        await using var api = await KestrelApi.StartAsync(infrastructure, settings);
+        await using var api = await KestrelApi.StartAsync(infrastructure, pages.Listed);
         var data = new TestData(api.ConnectionString);
         var organization = data.Organization();
         var app = data.App(organization);
@@ -87,9 +85,7 @@ public sealed class DashboardBrowserTests(InfrastructureFixture infrastructure)
     public async Task Without_a_session_the_page_sees_the_401_problem()
     {
         await using var pages = await PageServer.StartAsync();
-        var settings = DjangoLogins.Settings();
-        settings["Cors:Origins:0"] = pages.Listed;
-        await using var api = await KestrelApi.StartAsync(infrastructure, settings);
+        await using var api = await KestrelApi.StartAsync(infrastructure, pages.Listed);
         var route = $"{SummaryCatalog.All[0].Route}?appId={Guid.NewGuid()}";
 
         using var playwright = await Playwright.CreateAsync();
@@ -134,8 +130,11 @@ public sealed class DashboardBrowserTests(InfrastructureFixture infrastructure)
         public string ConnectionString { get; }
         public string Address => Factory.ClientOptions.BaseAddress.ToString().TrimEnd('/');
 
-        public static async Task<KestrelApi> StartAsync(InfrastructureFixture infrastructure, Dictionary<string, string?> settings)
+        /// <summary>Sessions on (<see cref="DjangoLogins.Settings"/>), CORS for <paramref name="dashboardOrigin"/> only.</summary>
+        public static async Task<KestrelApi> StartAsync(InfrastructureFixture infrastructure, string dashboardOrigin)
         {
+            var settings = DjangoLogins.Settings();
+            settings["Cors:Origins:0"] = dashboardOrigin;
             var database = await infrastructure.Postgres.CreateDatabaseAsync();
             var factory = new ApiFactory(database, infrastructure.Redis.ConnectionString, settings);
             factory.UseKestrel(0);

@@ -173,7 +173,7 @@ public sealed class UpstreamForwardingTests(InfrastructureFixture infrastructure
             Assert.Equal(new[] { "GET" }, response.Content.Headers.Allow);
             if (method != HttpMethod.Head)
             {
-                await AssertProblemAsync(response, HttpStatusCode.MethodNotAllowed, "method_not_allowed");
+                await Responses.AssertProblemAsync(response, HttpStatusCode.MethodNotAllowed, "method_not_allowed");
             }
         }
 
@@ -192,10 +192,10 @@ public sealed class UpstreamForwardingTests(InfrastructureFixture infrastructure
 
         await Responses.AssertProblemAsync(client, "/v1/issues?conference_id=1", HttpStatusCode.NotFound, "not_found");
         using var put = await client.PutAsync($"/v1/apps/{AppId}", new StringContent("{}", Encoding.UTF8, "application/json"));
-        await AssertProblemAsync(put, HttpStatusCode.NotFound, "not_found");
+        await Responses.AssertProblemAsync(put, HttpStatusCode.NotFound, "not_found");
         // A served path keeps its own answers.
         using var post = await client.PostAsync("/v1/conferences", null);
-        await AssertProblemAsync(post, HttpStatusCode.MethodNotAllowed, "method_not_allowed");
+        await Responses.AssertProblemAsync(post, HttpStatusCode.MethodNotAllowed, "method_not_allowed");
         // Outside /v1 nothing is forwarded or answered by the forwarder.
         using var other = await client.GetAsync("/v2/issues");
         Assert.Equal(HttpStatusCode.NotFound, other.StatusCode);
@@ -215,7 +215,7 @@ public sealed class UpstreamForwardingTests(InfrastructureFixture infrastructure
 
         await Responses.AssertProblemAsync(client, "/v1/search?q=room", HttpStatusCode.BadGateway, "bad_gateway");
         using var put = await client.PutAsync($"/v1/apps/{AppId}", new StringContent("""{"name":"x"}""", Encoding.UTF8, "application/json"));
-        await AssertProblemAsync(put, HttpStatusCode.BadGateway, "bad_gateway");
+        await Responses.AssertProblemAsync(put, HttpStatusCode.BadGateway, "bad_gateway");
 
         Assert.Equal([("/v1/search", 502), ("/v1/apps/{id}", 502)], Measurements(requests));
     }
@@ -294,7 +294,7 @@ public sealed class UpstreamForwardingTests(InfrastructureFixture infrastructure
         // As a browser or curl would for a large body: the answer comes before the body is sent.
         tooLargeRequest.Headers.ExpectContinue = true;
         using var tooLarge = await client.SendAsync(tooLargeRequest);
-        await AssertProblemAsync(tooLarge, HttpStatusCode.RequestEntityTooLarge, "request_too_large");
+        await Responses.AssertProblemAsync(tooLarge, HttpStatusCode.RequestEntityTooLarge, "request_too_large");
         Assert.Single(upstream.Requests);
 
         // A served path asked with another method reads no body either: the pipelined request after it is never
@@ -379,16 +379,6 @@ public sealed class UpstreamForwardingTests(InfrastructureFixture infrastructure
             Assert.Equal(1, m.Value);
             return ((string)m.Tags["route"]!, (int)m.Tags["status"]!);
         })];
-
-    private static async Task AssertProblemAsync(HttpResponseMessage response, HttpStatusCode status, string errorCode)
-    {
-        var body = await response.Content.ReadAsStringAsync();
-        Assert.True(response.StatusCode == status, $"{(int)response.StatusCode}: {body}");
-        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
-        var problem = JsonNode.Parse(body)!;
-        Assert.Equal(errorCode, problem["error_code"]!.GetValue<string>());
-        Assert.Equal((int)status, problem["status"]!.GetValue<int>());
-    }
 
     /// <summary>A loopback port nothing listens on: bound, then released.</summary>
     private static int ClosedPort()

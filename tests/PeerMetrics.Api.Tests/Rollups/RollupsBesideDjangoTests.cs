@@ -59,9 +59,7 @@ public sealed class RollupsBesideDjangoTests(InfrastructureFixture infrastructur
     {
         var connectionString = await TestDatabase.CreateMigratedAsync(infrastructure.Postgres);
         await using var connection = await TestDatabase.OpenAsync(connectionString);
-        var generator = new DemoDataGenerator(0.03, RollupsTestDatabase.Anchor);
-        await DemoDataSeeder.SeedAsync(connection, generator, wipe: false, progress: null, CancellationToken.None);
-        await RollupsTestDatabase.DrainAsync(connection);
+        var generator = await RollupsTestDatabase.SeedAndDrainAsync(connection, 0.03);
         var apps = generator.Apps.Take(3).Select(a => a.Id).ToArray();
         var snapshot = await RollupsWorkload.Snapshot.ReadAsync(connection, apps);
         var triggers = await TestDatabase.ScalarAsync<long>(connection, WatchedTriggers);
@@ -147,11 +145,10 @@ public sealed class RollupsBesideDjangoTests(InfrastructureFixture infrastructur
     {
         const int Cap = 300;
         var connectionString = await TestDatabase.CreateMigratedAsync(infrastructure.Postgres);
-        var generator = new DemoDataGenerator(0.02, RollupsTestDatabase.Anchor);
+        DemoDataGenerator generator;
         await using (var connection = await TestDatabase.OpenAsync(connectionString))
         {
-            await DemoDataSeeder.SeedAsync(connection, generator, wipe: false, progress: null, CancellationToken.None);
-            await RollupsTestDatabase.DrainAsync(connection);
+            generator = await RollupsTestDatabase.SeedAndDrainAsync(connection, 0.02);
             // What an Api with Rollups:MaxLogRows=300 stores; then every Api stops.
             await TestDatabase.ExecuteAsync(connectionString, $"UPDATE peermetrics_rollups.state SET log_cap = {Cap}");
 

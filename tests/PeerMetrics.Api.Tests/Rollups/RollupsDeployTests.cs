@@ -48,7 +48,7 @@ public sealed class RollupsDeployTests(InfrastructureFixture infrastructure) : I
             ["Rollups:Mode"] = "on", ["Rollups:PollInterval"] = "00:00:00.050",
         });
         var (organization, app) = await CacheTestData.SeedAppAsync(api.ConnectionString, conferences: 2);
-        await CurrentAsync(api);
+        await RollupsTestDatabase.CurrentAsync(api);
         // A rollup row that differs from the raw rows on purpose tells which one answered.
         await ExecuteAsync(api.ConnectionString,
             $"UPDATE peermetrics_rollups.issue_code SET issues = issues + 100 WHERE app_id = '{app.Id}' AND level = 3");
@@ -108,7 +108,7 @@ public sealed class RollupsDeployTests(InfrastructureFixture infrastructure) : I
         {
             await RollupsDatabase.CatchUpAsync(connection, 2_000, TimeSpan.Zero, null, CancellationToken.None);
         }
-        await CurrentAsync(api);
+        await RollupsTestDatabase.CurrentAsync(api);
         await ExecuteAsync(api.ConnectionString,
             $"UPDATE peermetrics_rollups.issue_code SET issues = issues + 100 WHERE app_id = '{app.Id}' AND level = 3");
         await ExecuteAsync(api.ConnectionString,
@@ -313,18 +313,6 @@ public sealed class RollupsDeployTests(InfrastructureFixture infrastructure) : I
 
     private static async Task<List<Guid>> AppsAsync(NpgsqlConnection connection) =>
         [.. (await TestDatabase.RowsAsync(connection, "SELECT DISTINCT app_id FROM conference")).Select(Guid.Parse)];
-
-    private static async Task CurrentAsync(TestApi api)
-    {
-        var monitor = api.Factory.Services.GetRequiredService<RollupsMonitor>();
-        await Responses.EventuallyAsync(async () =>
-        {
-            await using var connection = await TestDatabase.OpenAsync(api.ConnectionString);
-            return await TestDatabase.ScalarAsync<bool>(connection,
-                "SELECT phase = 'ready' AND NOT EXISTS (SELECT 1 FROM peermetrics_rollups.change_log) FROM peermetrics_rollups.state")
-                && monitor.CanServe();
-        });
-    }
 
     private static async Task ExecuteAsync(string connectionString, string sql) =>
         Assert.True(await TestDatabase.ExecuteAsync(connectionString, sql) > 0, sql);

@@ -32,9 +32,7 @@ public sealed class RollupsDifferentialTests(InfrastructureFixture infrastructur
         // backfills nothing it has not been told about.
         var connectionString = await TestDatabase.CreateMigratedAsync(infrastructure.Postgres);
         await using var connection = await TestDatabase.OpenAsync(connectionString);
-        var generator = new DemoDataGenerator(0.05, RollupsTestDatabase.Anchor);
-        await DemoDataSeeder.SeedAsync(connection, generator, wipe: false, progress: null, CancellationToken.None);
-        await RollupsTestDatabase.DrainAsync(connection);
+        var generator = await RollupsTestDatabase.SeedAndDrainAsync(connection, 0.05);
 
         var apps = generator.Apps.Take(3).Select(a => a.Id).ToArray();
         var compared = apps.Append(Guid.NewGuid()).ToArray();

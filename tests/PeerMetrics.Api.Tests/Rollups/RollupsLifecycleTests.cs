@@ -48,9 +48,7 @@ public sealed class RollupsLifecycleTests(InfrastructureFixture infrastructure, 
     {
         var connectionString = await TestDatabase.CreateMigratedAsync(infrastructure.Postgres);
         await using var connection = await TestDatabase.OpenAsync(connectionString);
-        var generator = new DemoDataGenerator(0.03, RollupsTestDatabase.Anchor);
-        await DemoDataSeeder.SeedAsync(connection, generator, wipe: false, progress: null, CancellationToken.None);
-        await RollupsTestDatabase.DrainAsync(connection);
+        var generator = await RollupsTestDatabase.SeedAndDrainAsync(connection, 0.03);
         var apps = generator.Apps.Select(a => a.Id).ToArray();
         var snapshot = await RollupsWorkload.Snapshot.ReadAsync(connection, apps);
         const string Coarse = "SELECT count(*) FROM peermetrics_rollups.session_list WHERE level > 1";
@@ -173,9 +171,7 @@ public sealed class RollupsLifecycleTests(InfrastructureFixture infrastructure, 
     {
         var connectionString = await TestDatabase.CreateMigratedAsync(infrastructure.Postgres);
         await using var connection = await TestDatabase.OpenAsync(connectionString);
-        var generator = new DemoDataGenerator(0.05, RollupsTestDatabase.Anchor);
-        await DemoDataSeeder.SeedAsync(connection, generator, wipe: false, progress: null, CancellationToken.None);
-        await RollupsTestDatabase.DrainAsync(connection);
+        var generator = await RollupsTestDatabase.SeedAndDrainAsync(connection, 0.05);
         var apps = generator.Apps.Take(3).Select(a => a.Id).ToArray();
         var snapshot = await RollupsWorkload.Snapshot.ReadAsync(connection, apps);
         var workload = new RollupsWorkload(new Random(5), snapshot);
@@ -237,9 +233,7 @@ public sealed class RollupsLifecycleTests(InfrastructureFixture infrastructure, 
     {
         var connectionString = await TestDatabase.CreateMigratedAsync(infrastructure.Postgres);
         await using var connection = await TestDatabase.OpenAsync(connectionString);
-        var generator = new DemoDataGenerator(0.03, RollupsTestDatabase.Anchor);
-        await DemoDataSeeder.SeedAsync(connection, generator, wipe: false, progress: null, CancellationToken.None);
-        await RollupsTestDatabase.DrainAsync(connection);
+        var generator = await RollupsTestDatabase.SeedAndDrainAsync(connection, 0.03);
         var apps = generator.Apps.Take(3).Select(a => a.Id).ToArray();
         var workload = new RollupsWorkload(new Random(13), await RollupsWorkload.Snapshot.ReadAsync(connection, apps));
 

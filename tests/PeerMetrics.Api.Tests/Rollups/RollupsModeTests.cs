@@ -31,7 +31,7 @@ public sealed class RollupsModeTests(InfrastructureFixture infrastructure)
         using var reads = new MetricCollector<long>(api.Factory.Services.GetRequiredService<IMeterFactory>(),
             RollupsMonitor.MeterName, "peermetrics.rollups.shadow.differences");
         var (organization, app) = await CacheTestData.SeedAppAsync(api.ConnectionString, conferences: 2);
-        await CurrentAsync(api);
+        await RollupsTestDatabase.CurrentAsync(api);
         await CorruptAsync(api, app.Id);
         using var client = api.Factory.CreateClientFor(organization.Id);
 
@@ -100,7 +100,7 @@ public sealed class RollupsModeTests(InfrastructureFixture infrastructure)
         });
         using var reads = Reads(api);
         var (organization, app) = await CacheTestData.SeedAppAsync(api.ConnectionString, conferences: 2);
-        await CurrentAsync(api);
+        await RollupsTestDatabase.CurrentAsync(api);
         // Holding the maintainer's lock: the next change stays in the log, unapplied, whoever tries.
         await using var maintainerLock = await TestDatabase.OpenAsync(api.ConnectionString);
         await TestDatabase.ScalarAsync<object>(maintainerLock, "SELECT pg_advisory_lock(hashtext('peermetrics_rollups.apply'))::text");
@@ -123,7 +123,7 @@ public sealed class RollupsModeTests(InfrastructureFixture infrastructure)
         {
             await RollupsDatabase.CatchUpAsync(connection, 2_000, TimeSpan.Zero, null, CancellationToken.None);
         }
-        await CurrentAsync(api);
+        await RollupsTestDatabase.CurrentAsync(api);
         return seeded;
     }
 
@@ -137,19 +137,6 @@ public sealed class RollupsModeTests(InfrastructureFixture infrastructure)
     {
         await using var connection = await TestDatabase.OpenAsync(api.ConnectionString);
         return await TestDatabase.ScalarAsync<long>(connection, "SELECT count(*) FROM peermetrics_rollups.change_log");
-    }
-
-    /// <summary>Waits until the rollups hold every change and the Api's monitor has seen it.</summary>
-    private static async Task CurrentAsync(TestApi api)
-    {
-        var monitor = api.Factory.Services.GetRequiredService<RollupsMonitor>();
-        await Responses.EventuallyAsync(async () =>
-        {
-            await using var connection = await TestDatabase.OpenAsync(api.ConnectionString);
-            return await TestDatabase.ScalarAsync<bool>(connection,
-                "SELECT phase = 'ready' AND NOT EXISTS (SELECT 1 FROM peermetrics_rollups.change_log) FROM peermetrics_rollups.state")
-                && monitor.CanServe();
-        });
     }
 
     // One more getusermedia issue in the app, as a writer would add it.

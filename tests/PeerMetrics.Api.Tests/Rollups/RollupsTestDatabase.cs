@@ -1,5 +1,7 @@
 using Npgsql;
+using Microsoft.Extensions.DependencyInjection;
 using PeerMetrics.Api.Rollups;
+using PeerMetrics.Api.Seeding;
 using PeerMetrics.Api.Summaries;
 
 namespace PeerMetrics.Api.Tests.Rollups;
@@ -8,6 +10,28 @@ namespace PeerMetrics.Api.Tests.Rollups;
 internal static class RollupsTestDatabase
 {
     public static readonly DateTime Anchor = new(2026, 3, 28, 17, 0, 0, DateTimeKind.Utc);
+
+    /// <summary>Seeds demo data of <paramref name="scale"/> at <see cref="Anchor"/>, then drains the rollups over it.</summary>
+    public static async Task<DemoDataGenerator> SeedAndDrainAsync(NpgsqlConnection connection, double scale)
+    {
+        var generator = new DemoDataGenerator(scale, Anchor);
+        await DemoDataSeeder.SeedAsync(connection, generator, wipe: false, progress: null, CancellationToken.None);
+        await DrainAsync(connection);
+        return generator;
+    }
+
+    /// <summary>Waits until the rollups hold every change and the Api's monitor has seen it.</summary>
+    public static async Task CurrentAsync(TestApi api)
+    {
+        var monitor = api.Factory.Services.GetRequiredService<RollupsMonitor>();
+        await Responses.EventuallyAsync(async () =>
+        {
+            await using var connection = await TestDatabase.OpenAsync(api.ConnectionString);
+            return await TestDatabase.ScalarAsync<bool>(connection,
+                "SELECT phase = 'ready' AND NOT EXISTS (SELECT 1 FROM peermetrics_rollups.change_log) FROM peermetrics_rollups.state")
+                && monitor.CanServe();
+        });
+    }
 
     /// <summary>Runs the maintainer until the backfill is done and the log is empty (no writer running).</summary>
     public static async Task DrainAsync(NpgsqlConnection connection, int backfillBatch = 500)

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Text.Json;
 using Microsoft.Extensions.DependencyInjection;
 
@@ -158,17 +157,8 @@ public sealed class ContainerModeTests(ModelFixture models) : IClassFixture<Mode
 
     private static async Task<(int ExitCode, string Output)> RunAsync(string fileName, string[] arguments)
     {
-        var info = new ProcessStartInfo(fileName) { RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var argument in arguments)
-        {
-            info.ArgumentList.Add(argument);
-        }
-        using var process = Process.Start(info)!;
-        var output = process.StandardOutput.ReadToEndAsync();
-        var error = process.StandardError.ReadToEndAsync();
-        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(2));
-        await process.WaitForExitAsync(timeout.Token);
-        return (process.ExitCode, await output + await error);
+        var (exitCode, stdout, stderr) = await LocalProcess.RunForOutputAsync(fileName, arguments, TimeSpan.FromMinutes(2));
+        return (exitCode, stdout + stderr);
     }
 
     private static string RepositoryRoot()
