@@ -42,12 +42,14 @@ public static class AuthExtensions
             .AddPolicyScheme(CredentialScheme, "Bearer token or Django session", scheme =>
                 scheme.ForwardDefaultSelector = context =>
                 {
+                    if (context.Request.Headers.Authorization.Count > 0)
+                    {
+                        return JwtBearerDefaults.AuthenticationScheme;
+                    }
                     var sessions = context.RequestServices.GetRequiredService<IOptions<DjangoSessionOptions>>().Value;
-                    return context.Request.Headers.Authorization.Count == 0
-                        && sessions.Enabled
-                        && context.Request.Cookies.ContainsKey(sessions.CookieName)
-                            ? DjangoSessionHandler.SchemeName
-                            : JwtBearerDefaults.AuthenticationScheme;
+                    return sessions.Enabled && context.Request.Cookies.ContainsKey(sessions.CookieName)
+                        ? DjangoSessionHandler.SchemeName
+                        : JwtBearerDefaults.AuthenticationScheme;
                 })
             .AddJwtBearer()
             .AddScheme<AuthenticationSchemeOptions, DjangoSessionHandler>(DjangoSessionHandler.SchemeName, null);

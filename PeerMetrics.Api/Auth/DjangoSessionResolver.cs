@@ -18,8 +18,8 @@ public sealed record DjangoSessionCheck(Guid? OrganizationId, Guid? UserId, stri
 /// <summary>
 /// Checks a Django session key the way Django's <c>get_user</c> does: the <c>django_session</c> row with that key
 /// that has not expired, its data verified with the web app's secret, <c>_auth_user_id</c> naming an active user
-/// whose password still matches <c>_auth_user_hash</c> (a password change logs out), and that user's active
-/// organization. Results, refusals included, are remembered in process memory for at most
+/// whose password still matches <c>_auth_user_hash</c> (a password change logs out), and that user's organization
+/// (whether it is active is checked for every credential alike, by <see cref="ActiveOrganizations"/>). Results, refusals included, are remembered in process memory for at most
 /// <see cref="DjangoSessionOptions.RememberFor"/> and never past the session's expiry; a database outage is not
 /// remembered (it surfaces as 503).
 /// </summary>
@@ -35,7 +35,6 @@ public sealed class DjangoSessionResolver(
     private const string UserSql = """
         SELECT u.password AS "Password", u.organization_id AS "OrganizationId"
         FROM users u
-        JOIN organization o ON o.id = u.organization_id AND o.is_active
         WHERE u.id = @user AND u.is_active
         """;
 
@@ -101,7 +100,7 @@ public sealed class DjangoSessionResolver(
             .FirstOrDefaultAsync(cancellationToken);
         if (user?.OrganizationId is not { } organizationId)
         {
-            return (DjangoSessionCheck.Refused("The session's user is inactive or belongs to no active organization."), expires);
+            return (DjangoSessionCheck.Refused("The session's user is inactive or belongs to no organization."), expires);
         }
         if (!DjangoSessionCodec.AuthHashMatches(StringValue(data, "_auth_user_hash"), user.Password, secretKey))
         {
