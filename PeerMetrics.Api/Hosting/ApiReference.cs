@@ -66,7 +66,7 @@ public static class ApiReference
     public static WebApplication MapApiReference(this WebApplication app)
     {
         app.MapOpenApi();
-        // The reference invites calls with real tokens: a developer's tool, never mapped outside Development.
+        // The interactive reference invites calls with real tokens: a developer's tool, never mapped outside Development.
         if (app.Environment.IsDevelopment())
         {
             app.MapScalarApiReference(ReferencePath, options => options

@@ -425,7 +425,7 @@ public static class ConferenceListApi
         Naive(row.StartTime), Naive(row.CallStart), Naive(row.EndTime), row.Ongoing!.Value, row.Duration!.Value,
         row.App!.Value, Naive(row.CreatedAt)!, row.HasErrors!.Value, row.HasWarnings!.Value, row.ParticipantsCount!.Value);
 
-    // The reference's str(datetime) of a naive UTC value; always with the microseconds, as the contract writes it.
+    // The peermetrics API's str(datetime) of a naive UTC value; always with the microseconds, as the contract writes it.
     private static string? Naive(DateTime? utc) =>
         utc?.ToUniversalTime().ToString("yyyy-MM-dd HH:mm:ss.ffffff", CultureInfo.InvariantCulture);
 
