@@ -48,7 +48,7 @@ public sealed class ModelFixture : IAsyncLifetime
 /// </summary>
 public sealed class ContainerModeTests(ModelFixture models) : IClassFixture<ModelFixture>
 {
-    // The versions the local mode runs (Debian 12), pinned in the AppHost.
+    // The versions the tests run on Debian 12, pinned in the AppHost.
     private const string PostgresImage = "docker.io/library/postgres:15.18";
     private const string RedisImage = "docker.io/library/redis:7.0.15";
 
