@@ -87,6 +87,7 @@ public static class ConferenceListApi
         group.MapGet("/conferences", ListConferences)
             .WithName("conferences.list")
             .WithSummary("The conferences behind a chart bar, oldest first; paginated when limit or offset is given.")
+            .WithDescription("At least one filter (any parameter but limit and offset) is required.")
             .WithTags("Conferences")
             .WithQueryParameters(Parameters)
             .Produces<ConferenceListBody>()
