@@ -18,8 +18,9 @@ internal static class Extensions
     public const string DatabaseName = "peermetrics";
     public const string CacheName = "cache";
 
-    // Pinned rather than Aspire's defaults, which move with every Aspire release: the versions the local mode and
-    // the tests run (Debian 12's Postgres 15 and Redis 7.0), so a deployment runs what was tested.
+    // Pinned rather than Aspire's defaults, which move with every Aspire release: the versions the tests run on
+    // Debian 12 (Postgres 15, Redis 7.0), so a deployment runs what was tested. The local mode runs whatever is
+    // installed instead (the newest Postgres, see LocalInfrastructure.FindBinaries).
     public const string PostgresImageTag = "15.18";
     public const string RedisImageTag = "7.0.15";
 

@@ -101,7 +101,7 @@ public static class SeedCommand
             if (app.Services.GetRequiredService<IOptions<DatabaseOptions>>().Value.ApplyMigrations)
             {
                 await stderr.WriteLineAsync("seed: applying migrations");
-                await db.Database.CreateExecutionStrategy().ExecuteAsync(() => db.ApplyMigrationsAsync(cancellationToken));
+                await db.ApplyMigrationsAsync(cancellationToken);
             }
             else
             {

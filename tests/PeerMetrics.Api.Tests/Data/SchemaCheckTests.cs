@@ -36,8 +36,8 @@ public sealed class SchemaCheckTests(InfrastructureFixture infrastructure)
     [Fact]
     public async Task A_legacy_database_lacking_only_columns_the_api_never_reads_starts_and_serves()
     {
-        // SCHEMA.md §6.6: before 2024-01-18 sessions had billed_time/billing_start instead of call_start and users had
-        // billing; users.organization_id came in 2025-11-18.
+        // docs/schema.md, Older databases: before 2024-01-18 sessions had billed_time/billing_start instead of
+        // call_start and users had billing; users.organization_id came in 2025-11-18.
         var database = await DjangoShapedAsync("""
             ALTER TABLE app_session DROP COLUMN call_start, ADD COLUMN billed_time integer, ADD COLUMN billing_start timestamp with time zone;
             ALTER TABLE users DROP COLUMN organization_id, ADD COLUMN billing jsonb;
@@ -162,7 +162,7 @@ public sealed class SchemaCheckTests(InfrastructureFixture infrastructure)
     {
         var info = new ProcessStartInfo("dotnet")
         {
-            WorkingDirectory = ApiProjectDirectory(),
+            WorkingDirectory = RepositoryPaths.Of("PeerMetrics.Api"),
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             UseShellExecute = false,
@@ -187,18 +187,5 @@ public sealed class SchemaCheckTests(InfrastructureFixture infrastructure)
             throw new TimeoutException($"The Api did not exit: {await stdout}{await stderr}");
         }
         return (process.ExitCode, (await stdout + await stderr).ReplaceLineEndings("\n"));
-    }
-
-    private static string ApiProjectDirectory()
-    {
-        for (var directory = new DirectoryInfo(AppContext.BaseDirectory); directory is not null; directory = directory.Parent)
-        {
-            var candidate = Path.Combine(directory.FullName, "PeerMetrics.Api");
-            if (File.Exists(Path.Combine(candidate, "PeerMetrics.Api.csproj")))
-            {
-                return candidate;
-            }
-        }
-        throw new InvalidOperationException($"PeerMetrics.Api not found above {AppContext.BaseDirectory}");
     }
 }

@@ -12,7 +12,7 @@ using Xunit.Abstractions;
 namespace PeerMetrics.Api.Tests.Rollups;
 
 /// <summary>
-/// Issue 18: the rollups beside a Django application that owns the tables. Django's schema migrations on watched
+/// The rollups beside a Django application that owns the tables. Django's schema migrations on watched
 /// columns run with the rollups installed; a trigger that cannot log lets the write through; the change log stays
 /// under its cap with no Api running; and /health says when nothing applies the log.
 /// </summary>

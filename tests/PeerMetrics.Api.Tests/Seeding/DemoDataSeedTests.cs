@@ -108,7 +108,7 @@ public sealed class DemoDataSeedTests(InfrastructureFixture infrastructure)
         await AtLeastOne("ISO time", "app_connection WHERE connection_info->'negotiations'->0->>'start_time' LIKE '%T%'");
         await AtLeastOne("unparseable time", "app_connection WHERE connection_info->'negotiations'->0->>'end_time' IN ('', 'n/a')");
 
-        // Every issue code of API.md, each always with its fixed type.
+        // Every issue code of docs/schema.md, each always with its fixed type.
         var codes = await TestDatabase.RowsAsync(connection, "SELECT code, string_agg(DISTINCT type, ',') FROM app_issue GROUP BY code ORDER BY code");
         Assert.Equal(
             DemoCatalog.WarningCodes.Select(c => $"{c.Code}|w").Concat(DemoCatalog.ErrorCodes.Select(c => $"{c.Code}|e")).Order(StringComparer.Ordinal),

@@ -48,7 +48,7 @@ public sealed class ModelFixture : IAsyncLifetime
 /// </summary>
 public sealed class ContainerModeTests(ModelFixture models) : IClassFixture<ModelFixture>
 {
-    // The versions the local mode runs (Debian 12), pinned in the AppHost.
+    // The versions the tests run on Debian 12, pinned in the AppHost.
     private const string PostgresImage = "docker.io/library/postgres:15.18";
     private const string RedisImage = "docker.io/library/redis:7.0.15";
 
@@ -98,7 +98,7 @@ public sealed class ContainerModeTests(ModelFixture models) : IClassFixture<Mode
     {
         var output = Path.Combine(models.Directory, "manifest");
         var (exitCode, log) = await RunAsync("dotnet",
-            ["run", "--project", Path.Combine(RepositoryRoot(), "PeerMetrics.AppHost"), "--no-build", "-c", Configuration,
+            ["run", "--project", RepositoryPaths.Of("PeerMetrics.AppHost"), "--no-build", "-c", Configuration,
              "--", "--publisher", "manifest", "--output-path", output]);
         Assert.True(exitCode == 0, log);
 
@@ -159,18 +159,6 @@ public sealed class ContainerModeTests(ModelFixture models) : IClassFixture<Mode
     {
         var (exitCode, stdout, stderr) = await LocalProcess.RunForOutputAsync(fileName, arguments, TimeSpan.FromMinutes(2));
         return (exitCode, stdout + stderr);
-    }
-
-    private static string RepositoryRoot()
-    {
-        for (var directory = new DirectoryInfo(AppContext.BaseDirectory); directory is not null; directory = directory.Parent)
-        {
-            if (File.Exists(Path.Combine(directory.FullName, "PeerMetrics.sln")))
-            {
-                return directory.FullName;
-            }
-        }
-        throw new DirectoryNotFoundException("PeerMetrics.sln not found above the test directory");
     }
 
 #if DEBUG
