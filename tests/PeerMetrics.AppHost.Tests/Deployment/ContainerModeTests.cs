@@ -1,4 +1,5 @@
 using System.Text.Json;
+using CliWrap;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace PeerMetrics.AppHost.Tests.Deployment;
@@ -157,8 +158,9 @@ public sealed class ContainerModeTests(ModelFixture models) : IClassFixture<Mode
 
     private static async Task<(int ExitCode, string Output)> RunAsync(string fileName, string[] arguments)
     {
-        var (exitCode, stdout, stderr) = await LocalProcess.RunForOutputAsync(fileName, arguments, TimeSpan.FromMinutes(2));
-        return (exitCode, stdout + stderr);
+        var result = await LocalProcess.RunAsync(
+            Cli.Wrap(fileName).WithArguments(arguments).WithValidation(CommandResultValidation.None), TimeSpan.FromMinutes(2));
+        return (result.ExitCode, result.StandardOutput + result.StandardError);
     }
 
     private static string RepositoryRoot()
