@@ -53,6 +53,7 @@ internal static class Extensions
                 .AddDatabase(DatabaseName).AsConnectionString(builder);
             cache = builder.AddRedis(CacheName).WithImageTag(RedisImageTag)
                 .WithArgs(context => RedisMemoryLimit.AppendToContainerCommand(context, builder.Configuration))
+                .WithoutDevelopmentCertificate()
                 .AsConnectionString(builder);
             return true;
         }
@@ -71,6 +72,18 @@ internal static class Extensions
         cache = builder.AddLocalRedis("redis", CacheName, binaries.RedisServer!);
         return true;
     }
+
+    /// <summary>
+    /// Everything the application serves on this machine is plain HTTP or TCP on loopback, the dashboard included
+    /// (launch profile <c>http</c>): a run needs no development certificate. Said per resource, because Aspire offers
+    /// one to every project and to the Redis container and, when none is trusted (a fresh machine), shows an error
+    /// banner on the dashboard.
+    /// </summary>
+    public static IResourceBuilder<T> WithoutDevelopmentCertificate<T>(this IResourceBuilder<T> resource)
+        where T : IResourceWithEnvironment, IResourceWithArgs =>
+#pragma warning disable ASPIRECERTIFICATES001 // Experimental in Aspire 13.6; the AppHost tests check its effect.
+        resource.WithoutHttpsCertificate();
+#pragma warning restore ASPIRECERTIFICATES001
 
     /// <summary>
     /// The HS256 key shared by the Api (validates) and the Prewarmer (mints its refresh token). Generated on first
