@@ -1,3 +1,5 @@
+using CliWrap;
+
 namespace PeerMetrics.Api.Tests.Repository;
 
 /// <summary>
@@ -39,10 +41,11 @@ public sealed class SelfContainedTests
     /// <summary>The tracked text files' lines matching <paramref name="pattern"/> (git grep), except this file's.</summary>
     private static async Task<IReadOnlyList<string>> GrepAsync(string[] pattern)
     {
-        var (exitCode, stdout, stderr) = await LocalProcess.RunForOutputAsync("git",
-            ["-C", RepositoryPaths.Root, "grep", "-n", "-I", .. pattern, "--", ".", $":(exclude){ThisFile}"], Timeout);
+        var result = await LocalProcess.RunAsync(Cli.Wrap("git")
+            .WithArguments(["-C", RepositoryPaths.Root, "grep", "-n", "-I", .. pattern, "--", ".", $":(exclude){ThisFile}"])
+            .WithValidation(CommandResultValidation.None), Timeout);
         // git grep exits 1 when nothing matches, more on an error.
-        Assert.True(exitCode is 0 or 1, $"git grep failed ({exitCode}): {stderr}");
-        return stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.True(result.ExitCode is 0 or 1, $"git grep failed ({result.ExitCode}): {result.StandardError}");
+        return result.StandardOutput.Split('\n', StringSplitOptions.RemoveEmptyEntries);
     }
 }
