@@ -4,7 +4,11 @@ using PeerMetrics.Api.Problems;
 
 namespace PeerMetrics.Api.Summaries;
 
-/// <summary>Parses the query parameters every summary shares: <c>appId</c>, <c>created_at_gte</c>, <c>created_at_lte</c>.</summary>
+/// <summary>
+/// Parses the query parameters every summary shares: <c>appId</c>, <c>created_at_gte</c>, <c>created_at_lte</c>.
+/// Its value parsers and the bounds check are also the drill-down's (<see cref="ConferenceListRequestParser"/>), so
+/// both routes refuse a bad UUID or date with the same problem.
+/// </summary>
 public static class SummaryRequestParser
 {
     public static readonly QueryParameter AppId = new("appId", QueryValue.Uuid,
@@ -31,19 +35,19 @@ public static class SummaryRequestParser
         {
             return Fail(ApiProblems.MissingParameter($"{AppId.Name} is required"));
         }
-        if (appId.Count > 1 || !Guid.TryParse(appId.ToString(), out var app))
+        if (!TryParseUuid(AppId.Name, appId.Count == 1 ? appId.ToString() : null, out var app, out var problem))
         {
-            return Fail(ApiProblems.InvalidParameter($"{AppId.Name} is not a UUID"));
+            return Fail(problem!);
         }
 
-        if (!TryParseInstant(query, CreatedAtGte.Name, out var gte, out var problem)
+        if (!TryParseInstant(query, CreatedAtGte.Name, out var gte, out problem)
             || !TryParseInstant(query, CreatedAtLte.Name, out var lte, out problem))
         {
             return Fail(problem!);
         }
-        if (gte > lte)
+        if (BoundsProblem(gte, lte) is { } misordered)
         {
-            return Fail(ApiProblems.InvalidParameter($"{CreatedAtGte.Name} is after {CreatedAtLte.Name}"));
+            return Fail(misordered);
         }
 
         return new Result((app, TimeWindow.FromBounds(gte, lte)), null);
@@ -58,20 +62,37 @@ public static class SummaryRequestParser
         {
             return true;
         }
-        if (raw.Count == 1 && TimeWindow.TryParseInstant(raw.ToString(), out var parsed))
+        if (!TryParseInstant(name, raw.Count == 1 ? raw.ToString() : null, out var parsed, out problem))
         {
-            value = parsed;
-            return true;
+            return false;
         }
-        problem = ApiProblems.InvalidParameter(InstantProblem(name, raw.Count == 1 ? raw.ToString() : null));
-        return false;
+        value = parsed;
+        return true;
     }
 
-    /// <summary>Why a date parameter was refused: not a date at all, or a date outside the accepted range.</summary>
-    public static string InstantProblem(string name, string? text) =>
-        TimeWindow.TryParseAnyInstant(text, out _)
-            ? $"{name} must be {TimeWindow.RangeText}"
-            : $"{name} is not an ISO 8601 date";
+    /// <summary>
+    /// Parses a date parameter's value (null: not one value); a refusal is a 400 that says whether the value is
+    /// not a date at all or a date outside the accepted range.
+    /// </summary>
+    public static bool TryParseInstant(string name, string? text, out DateTime value, out ProblemHttpResult? problem)
+    {
+        problem = TimeWindow.TryParseInstant(text, out value) ? null
+            : ApiProblems.InvalidParameter(TimeWindow.TryParseAnyInstant(text, out _)
+                ? $"{name} must be {TimeWindow.RangeText}"
+                : $"{name} is not an ISO 8601 date");
+        return problem is null;
+    }
+
+    /// <summary>Parses a UUID parameter's value (null: not one value); a refusal is a 400.</summary>
+    public static bool TryParseUuid(string name, string? text, out Guid value, out ProblemHttpResult? problem)
+    {
+        problem = Guid.TryParse(text, out value) ? null : ApiProblems.InvalidParameter($"{name} is not a UUID");
+        return problem is null;
+    }
+
+    /// <summary>The 400 for a <c>created_at_gte</c> after <c>created_at_lte</c>, or null when they are in order.</summary>
+    public static ProblemHttpResult? BoundsProblem(DateTime? gte, DateTime? lte) =>
+        gte > lte ? ApiProblems.InvalidParameter($"{CreatedAtGte.Name} is after {CreatedAtLte.Name}") : null;
 
     private static Result Fail(ProblemHttpResult problem) => new(default, problem);
 }

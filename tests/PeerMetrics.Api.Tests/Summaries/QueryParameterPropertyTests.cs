@@ -19,7 +19,7 @@ public sealed class QueryParameterPropertyTests(InfrastructureFixture infrastruc
     // What each route's parser reads, from the definitions it reads them by: a new parameter is covered at once.
     private static readonly string[] SummaryParameters = [.. SummaryRequestParser.Parameters.Select(parameter => parameter.Name)];
 
-    private static readonly string[] ListParameters = [.. ConferenceListApi.Parameters.Select(parameter => parameter.Name)];
+    private static readonly string[] ListParameters = [.. ConferenceListRequestParser.Parameters.Select(parameter => parameter.Name)];
 
     private static readonly string[] Dates =
     [
