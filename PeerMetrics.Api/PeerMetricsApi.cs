@@ -1,5 +1,6 @@
 using PeerMetrics.Api.Auth;
 using PeerMetrics.Api.Internal;
+using OpenTelemetry.Trace;
 using PeerMetrics.Api.Summaries;
 
 namespace PeerMetrics.Api;
@@ -21,6 +22,7 @@ public static class PeerMetricsApi
         builder.Services.ConfigureHttpJsonOptions(options =>
             // The dashboard reads snake_case names (min_sec, total_conferences, conference_ids, …).
             options.SerializerOptions.PropertyNamingPolicy = System.Text.Json.JsonNamingPolicy.SnakeCaseLower);
+        builder.Services.AddOpenTelemetry().WithTracing(tracing => tracing.AddSource(ApiTelemetry.Name));
         return builder;
     }
 
@@ -59,6 +61,7 @@ public static class PeerMetricsApi
                 .WithSummary(summary.Description)
                 .WithTags(summary.Tag)
                 .Produces(StatusCodes.Status200OK, summary.ResponseType)
+                .Produces(StatusCodes.Status304NotModified)
                 .WithMetadata(summary);
         }
     }
