@@ -10,9 +10,8 @@ namespace PeerMetrics.Api.Caching;
 /// One cache entry: a summary body as it goes on the wire, compressed once when it is computed (Brotli and gzip),
 /// its validator, and when it was computed (the compute time tells a value served by fail-safe, older than the
 /// TTL, from a fresh one, and bounds how long a browser may keep it).
-/// The uncompressed body is not stored: it is made from the Brotli form for the rare client that accepts neither
-/// coding, once per entry and process, and kept beside the entry in memory (never in Redis). The replica that
-/// computed the entry has it from the start.
+/// The uncompressed body is not kept: it is made from the Brotli form when a client that accepts neither coding asks,
+/// once per entry and process, and then held beside the entry in memory (never in Redis).
 /// </summary>
 public sealed class CachedSummary
 {
@@ -67,11 +66,9 @@ public sealed class CachedSummary
         Span<byte> digest = stackalloc byte[SHA256.HashSizeInBytes];
         SHA256.HashData(body, digest);
         // 128 bits of SHA-256 tell distinct bodies apart; the tag stays short on every response.
-        var entry = new CachedSummary(computedAt, Base64Url.EncodeToString(digest[..16]), body.Length,
+        return new CachedSummary(computedAt, Base64Url.EncodeToString(digest[..16]), body.Length,
             Compress(body, stream => new BrotliStream(stream, CompressionLevel.Optimal)),
             Compress(body, stream => new GZipStream(stream, CompressionLevel.Optimal)));
-        entry._identity = body;
-        return entry;
     }
 
     private byte[] Identity()
