@@ -1,6 +1,7 @@
-using PeerMetrics.Api.Auth;
-using PeerMetrics.Api.Internal;
 using OpenTelemetry.Trace;
+using PeerMetrics.Api.Auth;
+using PeerMetrics.Api.Hosting;
+using PeerMetrics.Api.Internal;
 using PeerMetrics.Api.Summaries;
 
 namespace PeerMetrics.Api;
@@ -62,6 +63,7 @@ public static class PeerMetricsApi
                 .WithTags(summary.Tag)
                 .Produces(StatusCodes.Status200OK, summary.ResponseType)
                 .Produces(StatusCodes.Status304NotModified)
+                .WithQueryParameters(SummaryRequestParser.Parameters)
                 .WithMetadata(summary);
         }
     }

@@ -5,6 +5,7 @@ using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Primitives;
 using PeerMetrics.Tokens;
 using PeerMetrics.Api.Data;
+using PeerMetrics.Api.Hosting;
 using PeerMetrics.Api.Problems;
 
 namespace PeerMetrics.Api.Summaries;
@@ -30,18 +31,65 @@ public static class ConferenceListApi
     public const int MaxLimit = 200;
     public const int MaxConferenceIds = 1000;
 
-    private static readonly string[] FilterNames =
+    private const string SameDates = "ISO 8601 as for the summaries, used exactly (no minute rounding).";
+
+    private static readonly QueryParameter AppId = new("appId", QueryValue.Uuid,
+        "Conferences of this app (`app.id`). An app of another organization, or none, is 404 `app_not_found`. " +
+        "Omitted: every active app of the caller's organization.");
+
+    private static readonly QueryParameter ParticipantId = new("participantId", QueryValue.Uuid,
+        "Conferences this participant joined: the participant row's id (`participant.id`), linked through " +
+        "`participant_conferences`.");
+
+    private static readonly QueryParameter CreatedAtGt = new("created_at_gt", QueryValue.Instant,
+        "Conferences created after this instant. " + SameDates);
+
+    private static readonly QueryParameter CreatedAtGte = new("created_at_gte", QueryValue.Instant,
+        "Conferences created at or after this instant. " + SameDates);
+
+    private static readonly QueryParameter CreatedAtLt = new("created_at_lt", QueryValue.Instant,
+        "Conferences created before this instant. " + SameDates);
+
+    private static readonly QueryParameter CreatedAtLte = new("created_at_lte", QueryValue.Instant,
+        "Conferences created at or before this instant, not before `created_at_gte`. " + SameDates);
+
+    private static readonly QueryParameter DurationGte = new("duration_gte", QueryValue.Integer,
+        "Conferences whose `duration` is at least this many seconds.");
+
+    private static readonly QueryParameter DurationLt = new("duration_lt", QueryValue.Integer,
+        "Conferences whose `duration` is less than this many seconds.");
+
+    private static readonly QueryParameter IssueCode = new("issue_code", QueryValue.Text,
+        $"Conferences with at least one active issue of this code (e.g. `ice_failed`), each listed once. At most {MaxIssueCodeLength} printable characters.");
+
+    private static readonly QueryParameter ConferenceIds = new("conference_ids", QueryValue.UuidList,
+        $"Conferences with these ids (`conference.id`), comma-separated, at most {MaxConferenceIds}.");
+
+    private static readonly QueryParameter Limit = new("limit", QueryValue.Integer,
+        $"Page size: default {DefaultLimit}, clamped to 1-{MaxLimit}. With `limit` or `offset` the body is one page, " +
+        "`{\"results\": [...], \"count\": N}`; with neither, `{\"data\": [...]}` holds every row.");
+
+    private static readonly QueryParameter Offset = new("offset", QueryValue.Integer,
+        "Rows to skip, 0 or more (default 0); like `limit`, it switches to one page.");
+
+    /// <summary>The filters; at least one is required.</summary>
+    private static readonly IReadOnlyList<QueryParameter> Filters =
     [
-        "appId", "participantId", "created_at_gt", "created_at_gte", "created_at_lt", "created_at_lte",
-        "duration_gte", "duration_lt", "issue_code", "conference_ids",
+        AppId, ParticipantId, CreatedAtGt, CreatedAtGte, CreatedAtLt, CreatedAtLte, DurationGte, DurationLt, IssueCode,
+        ConferenceIds,
     ];
+
+    /// <summary>Every query parameter the drill-down reads; the OpenAPI document declares these.</summary>
+    public static readonly IReadOnlyList<QueryParameter> Parameters = [.. Filters, Limit, Offset];
 
     public static RouteGroupBuilder MapConferenceList(this RouteGroupBuilder group)
     {
         group.MapGet("/conferences", ListConferences)
             .WithName("conferences.list")
             .WithSummary("The conferences behind a chart bar, oldest first; paginated when limit or offset is given.")
+            .WithDescription("At least one filter (any parameter but limit and offset) is required.")
             .WithTags("Conferences")
+            .WithQueryParameters(Parameters)
             .Produces<ConferenceListBody>()
             .ProducesProblem(StatusCodes.Status400BadRequest)
             .ProducesProblem(StatusCodes.Status404NotFound)
@@ -223,9 +271,10 @@ public static class ConferenceListApi
     {
         filter = null!;
         problem = null!;
-        if (!FilterNames.Any(name => Value(query, name) is not null))
+        if (!Filters.Any(parameter => Value(query, parameter) is not null))
         {
-            problem = ApiProblems.MissingParameter($"At least one filter is required: {string.Join(", ", FilterNames)}");
+            problem = ApiProblems.MissingParameter(
+                $"At least one filter is required: {string.Join(", ", Filters.Select(parameter => parameter.Name))}");
             return false;
         }
 
@@ -236,14 +285,14 @@ public static class ConferenceListApi
         string? issueCode = null;
         Pagination? page = null;
         var valid =
-            TryUuid(query, "appId", ref appId, ref problem)
-            && TryUuid(query, "participantId", ref participantId, ref problem)
-            && TryInstant(query, "created_at_gt", ref gt, ref problem)
-            && TryInstant(query, "created_at_gte", ref gte, ref problem)
-            && TryInstant(query, "created_at_lt", ref lt, ref problem)
-            && TryInstant(query, "created_at_lte", ref lte, ref problem)
-            && TryInteger(query, "duration_gte", ref durationGte, ref problem)
-            && TryInteger(query, "duration_lt", ref durationLt, ref problem)
+            TryUuid(query, AppId, ref appId, ref problem)
+            && TryUuid(query, ParticipantId, ref participantId, ref problem)
+            && TryInstant(query, CreatedAtGt, ref gt, ref problem)
+            && TryInstant(query, CreatedAtGte, ref gte, ref problem)
+            && TryInstant(query, CreatedAtLt, ref lt, ref problem)
+            && TryInstant(query, CreatedAtLte, ref lte, ref problem)
+            && TryInteger(query, DurationGte, ref durationGte, ref problem)
+            && TryInteger(query, DurationLt, ref durationLt, ref problem)
             && TryIssueCode(query, ref issueCode, ref problem)
             && TryConferenceIds(query, ref conferenceIds, ref problem)
             && TryPagination(query, ref page, ref problem);
@@ -253,7 +302,7 @@ public static class ConferenceListApi
         }
         if (gte > lte)
         {
-            problem = ApiProblems.InvalidParameter("created_at_gte is after created_at_lte");
+            problem = ApiProblems.InvalidParameter($"{CreatedAtGte.Name} is after {CreatedAtLte.Name}");
             return false;
         }
 
@@ -262,8 +311,8 @@ public static class ConferenceListApi
         return true;
     }
 
-    private static string? Value(IQueryCollection query, string name) =>
-        query.TryGetValue(name, out var raw) && !StringValues.IsNullOrEmpty(raw) && !string.IsNullOrWhiteSpace(raw.ToString())
+    private static string? Value(IQueryCollection query, QueryParameter parameter) =>
+        query.TryGetValue(parameter.Name, out var raw) && !StringValues.IsNullOrEmpty(raw) && !string.IsNullOrWhiteSpace(raw.ToString())
             ? raw.ToString().Trim()
             : null;
 
@@ -272,16 +321,16 @@ public static class ConferenceListApi
     private static readonly Parser<int> ParseInteger = (string text, out int value) =>
         int.TryParse(text, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out value);
 
-    private static bool TryUuid(IQueryCollection query, string name, ref Guid? value, ref ProblemHttpResult problem) =>
-        TryOptional(query, name, Guid.TryParse, "a UUID", ref value, ref problem);
+    private static bool TryUuid(IQueryCollection query, QueryParameter parameter, ref Guid? value, ref ProblemHttpResult problem) =>
+        TryOptional(query, parameter, Guid.TryParse, "a UUID", ref value, ref problem);
 
-    private static bool TryInstant(IQueryCollection query, string name, ref DateTime? value, ref ProblemHttpResult problem)
+    private static bool TryInstant(IQueryCollection query, QueryParameter parameter, ref DateTime? value, ref ProblemHttpResult problem)
     {
-        if (TryOptional(query, name, TimeWindow.TryParseInstant, "an ISO 8601 date", ref value, ref problem))
+        if (TryOptional(query, parameter, TimeWindow.TryParseInstant, "an ISO 8601 date", ref value, ref problem))
         {
             return true;
         }
-        problem = ApiProblems.InvalidParameter(SummaryRequestParser.InstantProblem(name, Value(query, name)));
+        problem = ApiProblems.InvalidParameter(SummaryRequestParser.InstantProblem(parameter.Name, Value(query, parameter)));
         return false;
     }
 
@@ -291,28 +340,28 @@ public static class ConferenceListApi
 
     private static bool TryIssueCode(IQueryCollection query, ref string? value, ref ProblemHttpResult problem)
     {
-        if (Value(query, "issue_code") is not { } text)
+        if (Value(query, IssueCode) is not { } text)
         {
             return true;
         }
         if (text.Length > MaxIssueCodeLength || text.Any(char.IsControl))
         {
-            problem = ApiProblems.InvalidParameter($"issue_code must be at most {MaxIssueCodeLength} printable characters");
+            problem = ApiProblems.InvalidParameter($"{IssueCode.Name} must be at most {MaxIssueCodeLength} printable characters");
             return false;
         }
         value = text;
         return true;
     }
 
-    private static bool TryInteger(IQueryCollection query, string name, ref int? value, ref ProblemHttpResult problem) =>
-        TryOptional(query, name, ParseInteger, "an integer", ref value, ref problem);
+    private static bool TryInteger(IQueryCollection query, QueryParameter parameter, ref int? value, ref ProblemHttpResult problem) =>
+        TryOptional(query, parameter, ParseInteger, "an integer", ref value, ref problem);
 
     /// <summary>An optional parameter: absent or blank leaves <paramref name="value"/> unset; unparseable is a 400.</summary>
     private static bool TryOptional<T>(
-        IQueryCollection query, string name, Parser<T> parse, string expected, ref T? value, ref ProblemHttpResult problem)
+        IQueryCollection query, QueryParameter parameter, Parser<T> parse, string expected, ref T? value, ref ProblemHttpResult problem)
         where T : struct
     {
-        if (Value(query, name) is not { } text)
+        if (Value(query, parameter) is not { } text)
         {
             return true;
         }
@@ -321,20 +370,20 @@ public static class ConferenceListApi
             value = parsed;
             return true;
         }
-        problem = ApiProblems.InvalidParameter($"{name} is not {expected}");
+        problem = ApiProblems.InvalidParameter($"{parameter.Name} is not {expected}");
         return false;
     }
 
     private static bool TryConferenceIds(IQueryCollection query, ref Guid[]? value, ref ProblemHttpResult problem)
     {
-        if (Value(query, "conference_ids") is not { } text)
+        if (Value(query, ConferenceIds) is not { } text)
         {
             return true;
         }
         var parts = text.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
         if (parts.Length > MaxConferenceIds)
         {
-            problem = ApiProblems.InvalidParameter($"conference_ids has more than {MaxConferenceIds} ids");
+            problem = ApiProblems.InvalidParameter($"{ConferenceIds.Name} has more than {MaxConferenceIds} ids");
             return false;
         }
         var ids = new Guid[parts.Length];
@@ -342,7 +391,7 @@ public static class ConferenceListApi
         {
             if (!Guid.TryParse(parts[i], out ids[i]))
             {
-                problem = ApiProblems.InvalidParameter("conference_ids must be comma-separated UUIDs");
+                problem = ApiProblems.InvalidParameter($"{ConferenceIds.Name} must be comma-separated UUIDs");
                 return false;
             }
         }
@@ -353,18 +402,18 @@ public static class ConferenceListApi
     // Pagination is opt-in: either parameter present (even empty) switches to {"results", "count"}.
     private static bool TryPagination(IQueryCollection query, ref Pagination? page, ref ProblemHttpResult problem)
     {
-        if (!query.ContainsKey("limit") && !query.ContainsKey("offset"))
+        if (!query.ContainsKey(Limit.Name) && !query.ContainsKey(Offset.Name))
         {
             return true;
         }
         int? limit = null, offset = null;
-        if (!TryInteger(query, "limit", ref limit, ref problem) || !TryInteger(query, "offset", ref offset, ref problem))
+        if (!TryInteger(query, Limit, ref limit, ref problem) || !TryInteger(query, Offset, ref offset, ref problem))
         {
             return false;
         }
         if (offset < 0)
         {
-            problem = ApiProblems.InvalidParameter("offset must be 0 or more");
+            problem = ApiProblems.InvalidParameter($"{Offset.Name} must be 0 or more");
             return false;
         }
         page = new Pagination(Math.Clamp(limit ?? DefaultLimit, 1, MaxLimit), offset ?? 0);
@@ -377,7 +426,7 @@ public static class ConferenceListApi
         Naive(row.StartTime), Naive(row.CallStart), Naive(row.EndTime), row.Ongoing!.Value, row.Duration!.Value,
         row.App!.Value, Naive(row.CreatedAt)!, row.HasErrors!.Value, row.HasWarnings!.Value, row.ParticipantsCount!.Value);
 
-    // The reference's str(datetime) of a naive UTC value; always with the microseconds, as the contract writes it.
+    // The peermetrics API's str(datetime) of a naive UTC value; always with the microseconds, as the contract writes it.
     private static string? Naive(DateTime? utc) =>
         utc?.ToUniversalTime().ToString("yyyy-MM-dd HH:mm:ss.ffffff", CultureInfo.InvariantCulture);
 
