@@ -1,3 +1,4 @@
+using OpenTelemetry.Trace;
 using PeerMetrics.Api.Auth;
 using PeerMetrics.Api.Hosting;
 using PeerMetrics.Api.Internal;
@@ -22,6 +23,7 @@ public static class PeerMetricsApi
         builder.Services.ConfigureHttpJsonOptions(options =>
             // The dashboard reads snake_case names (min_sec, total_conferences, conference_ids, …).
             options.SerializerOptions.PropertyNamingPolicy = System.Text.Json.JsonNamingPolicy.SnakeCaseLower);
+        builder.Services.AddOpenTelemetry().WithTracing(tracing => tracing.AddSource(ApiTelemetry.Name));
         return builder;
     }
 
@@ -60,6 +62,7 @@ public static class PeerMetricsApi
                 .WithSummary(summary.Description)
                 .WithTags(summary.Tag)
                 .Produces(StatusCodes.Status200OK, summary.ResponseType)
+                .Produces(StatusCodes.Status304NotModified)
                 .WithQueryParameters(SummaryRequestParser.Parameters)
                 .WithMetadata(summary);
         }

@@ -15,7 +15,7 @@ public static class RedisExtensions
     /// The default prefix: the application's name and the cached body format's version (a change of the body
     /// format moves to new keys instead of reading entries in the old format).
     /// </summary>
-    public const string DefaultKeyPrefix = "peermetrics:v1:";
+    public const string DefaultKeyPrefix = "peermetrics:v2:";
 
     /// <summary>The configured Redis key prefix (<see cref="KeyPrefixSetting"/>), <see cref="DefaultKeyPrefix"/> when unset.</summary>
     public static string RedisKeyPrefix(this Microsoft.Extensions.Configuration.IConfiguration configuration) =>

@@ -15,7 +15,7 @@ public sealed class SummaryCacheOptions
     public TimeSpan SlowComputeThreshold { get; set; } = TimeSpan.FromMilliseconds(500);
 
     /// <summary>
-    /// Prefix of every Redis key and of the backplane channel (default <c>peermetrics:v1:</c>: the application and
+    /// Prefix of every Redis key and of the backplane channel (default <c>peermetrics:v2:</c>: the application and
     /// the body format version). Environments sharing a Redis must use different prefixes. The Prewarmer reads
     /// the same setting for its lease key.
     /// </summary>

@@ -1,6 +1,5 @@
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Diagnostics;
-using OpenTelemetry.Trace;
 
 namespace PeerMetrics.Api.Data;
 
@@ -28,7 +27,6 @@ public static class DatabaseExtensions
             .Validate(o => o.Problem() is null, "Database: StatementTimeout must be 1 s to 1 h, MaxPoolSize 1 to 1000.")
             .ValidateOnStart();
         builder.Services.AddHostedService<DatabaseInitializer>();
-        builder.Services.AddOpenTelemetry().WithTracing(tracing => tracing.AddSource(DatabaseInitializer.ActivitySource.Name));
         return builder;
     }
 

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 using PeerMetrics.Api.Auth;
@@ -19,8 +18,6 @@ internal sealed class DatabaseInitializer(
     IHostEnvironment environment,
     ILogger<DatabaseInitializer> logger) : IHostedService
 {
-    public static readonly ActivitySource ActivitySource = new("PeerMetrics.Api.Database");
-
     public async Task StartAsync(CancellationToken cancellationToken)
     {
         var settings = options.Value;
@@ -30,7 +27,7 @@ internal sealed class DatabaseInitializer(
 
         if (settings.ApplyMigrations)
         {
-            using var activity = ActivitySource.StartActivity("Migrate database");
+            using var activity = ApiTelemetry.Source.StartActivity("Migrate database");
             // Once, not retried (the context has no retrying strategy, see DatabaseExtensions): a failure stops the
             // start, and the orchestrator, which starts the Api once Postgres is healthy, starts it again.
             await db.ApplyMigrationsAsync(cancellationToken,
@@ -45,7 +42,7 @@ internal sealed class DatabaseInitializer(
 
         if (settings.SeedDemoData)
         {
-            using var activity = ActivitySource.StartActivity("Seed demo data");
+            using var activity = ApiTelemetry.Source.StartActivity("Seed demo data");
             var seeder = scope.ServiceProvider.GetRequiredService<DemoDataSeeder>();
             await seeder.SeedIfEmptyAsync(settings.DemoDataScale, cancellationToken);
             if (environment.IsDevelopment())

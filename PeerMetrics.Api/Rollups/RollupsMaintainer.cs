@@ -1,6 +1,8 @@
+using System.Diagnostics;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 using Npgsql;
+using OpenTelemetry;
 using PeerMetrics.Api.Data;
 
 namespace PeerMetrics.Api.Rollups;
@@ -47,20 +49,30 @@ internal sealed class RollupsMaintainer(
                 while (!stoppingToken.IsCancellationRequested)
                 {
                     busy = false;
-                    if (settings.Maintain && await RollupsDatabase.IsInstalledAsync(connection, stoppingToken))
+                    var started = DateTime.UtcNow;
+                    RollupsRun? run = null;
+                    // A poll that finds nothing to do is not traced: its statements would be a trace of their own
+                    // every poll interval. A run that did work is one root span, rollups.apply, recorded below.
+                    using (SuppressInstrumentationScope.Begin())
                     {
-                        // The cap lives in the database, where the triggers enforce it with no Api running.
-                        await RollupsDatabase.SetLogCapAsync(connection, settings.MaxLogRows, stoppingToken);
-                        var run = await RollupsDatabase.ApplyAsync(connection, settings.MaxEntriesPerRun, settings.BackfillBatch,
-                            settings.ResetDelay, stoppingToken);
-                        monitor.Record(run);
-                        busy = run.Locked && (run.Consumed > 0 || run.Backfilled > 0);
-                        if (run.Consumed >= VacuumAfter)
+                        if (settings.Maintain && await RollupsDatabase.IsInstalledAsync(connection, stoppingToken))
+                        {
+                            // The cap lives in the database, where the triggers enforce it with no Api running.
+                            await RollupsDatabase.SetLogCapAsync(connection, settings.MaxLogRows, stoppingToken);
+                            run = await RollupsDatabase.ApplyAsync(connection, settings.MaxEntriesPerRun, settings.BackfillBatch,
+                                settings.ResetDelay, stoppingToken);
+                            monitor.Record(run);
+                            busy = run.Locked && (run.Consumed > 0 || run.Backfilled > 0);
+                        }
+                    }
+                    using (busy ? StartApplied(run!, started) : SuppressInstrumentationScope.Begin())
+                    {
+                        if (run?.Consumed >= VacuumAfter)
                         {
                             await RollupsDatabase.VacuumLogAsync(connection, stoppingToken);
                         }
+                        monitor.Observe(await RollupsDatabase.StatusAsync(connection, stoppingToken));
                     }
-                    monitor.Observe(await RollupsDatabase.StatusAsync(connection, stoppingToken));
                     monitor.Failed(null);
                     if (failing)
                     {
@@ -97,5 +109,18 @@ internal sealed class RollupsMaintainer(
                 }
             }
         }
+    }
+
+    /// <summary>
+    /// The root span of a run that applied changes or backfilled, begun when the run began (its apply statement ran
+    /// before it was known to do work); the vacuum and the status read that follow are its children.
+    /// </summary>
+    private static IDisposable? StartApplied(RollupsRun run, DateTime started)
+    {
+        var activity = ApiTelemetry.Source.StartActivity("rollups.apply", ActivityKind.Internal, parentContext: default, startTime: started);
+        activity?.SetTag("rollups.consumed", run.Consumed);
+        activity?.SetTag("rollups.backfilled", run.Backfilled);
+        activity?.SetTag("rollups.phase", run.Phase);
+        return activity;
     }
 }

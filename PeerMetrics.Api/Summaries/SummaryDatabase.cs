@@ -70,9 +70,12 @@ public sealed class SummaryDatabase(
         SnapshotState state;
         await using (var snapshot = await BeginSnapshotAsync(db, cancellationToken))
         {
-            state = await db.Database.SqlQueryRaw<SnapshotState>(SnapshotSql,
-                    new NpgsqlParameter("limit", settings.ReadCatchUpLimit), new NpgsqlParameter("staleness", settings.MaxStaleness))
-                .SingleAsync(cancellationToken);
+            using (ApiTelemetry.Source.StartActivity("summary.rollups"))
+            {
+                state = await db.Database.SqlQueryRaw<SnapshotState>(SnapshotSql,
+                        new NpgsqlParameter("limit", settings.ReadCatchUpLimit), new NpgsqlParameter("staleness", settings.MaxStaleness))
+                    .SingleAsync(cancellationToken);
+            }
             RollupsRead? read = !state.Ready ? RollupsRead.Raw
                 : state.Pending == 0 ? RollupsRead.Current
                 : settings.MaxStaleness > TimeSpan.Zero && state.Recent ? RollupsRead.WithinStaleness
@@ -105,13 +108,18 @@ public sealed class SummaryDatabase(
         {
             if (settings.Maintain)
             {
+                using var applying = ApiTelemetry.Source.StartActivity("summary.rollups.catch_up");
                 // No backfill batch: a request only applies changes (the rollups were ready at its read).
                 var run = await RollupsDatabase.ApplyAsync(connection, settings.MaxEntriesPerRun, backfillBatch: 0,
                     settings.ResetDelay, cancellationToken);
                 rollups.Record(run);
             }
             await using var snapshot = await BeginSnapshotAsync(db, cancellationToken);
-            var caughtUp = await db.Database.SqlQueryRaw<bool>(CaughtUpSql, new NpgsqlParameter("at", at)).SingleAsync(cancellationToken);
+            bool caughtUp;
+            using (ApiTelemetry.Source.StartActivity("summary.rollups"))
+            {
+                caughtUp = await db.Database.SqlQueryRaw<bool>(CaughtUpSql, new NpgsqlParameter("at", at)).SingleAsync(cancellationToken);
+            }
             if (caughtUp || time.GetTimestamp() >= deadline)
             {
                 var rows = await RowsAsync<TRow>(db, caughtUp ? sql.Rollup : sql.Raw, sql, query, cancellationToken);
@@ -140,7 +148,10 @@ public sealed class SummaryDatabase(
         }
     }
 
-    private static Task<List<TRow>> RowsAsync<TRow>(PeerMetricsDbContext db, string statement, SummarySql sql, SummaryQuery query,
-        CancellationToken cancellationToken) =>
-        db.Database.SqlQueryRaw<TRow>(statement, sql.ParametersFor(query)).ToListAsync(cancellationToken);
+    private static async Task<List<TRow>> RowsAsync<TRow>(PeerMetricsDbContext db, string statement, SummarySql sql, SummaryQuery query,
+        CancellationToken cancellationToken)
+    {
+        using var activity = ApiTelemetry.Source.StartActivity("summary.sql");
+        return await db.Database.SqlQueryRaw<TRow>(statement, sql.ParametersFor(query)).ToListAsync(cancellationToken);
+    }
 }

@@ -43,6 +43,10 @@ public sealed class SummaryDefinition<TBody>(
     public override Type ResponseType => typeof(TBody);
 
     public override async Task<byte[]> ComputeJsonAsync(SummaryQuery query, SummarySource source, SummaryDatabase database,
-        JsonSerializerOptions json, CancellationToken cancellationToken) =>
-        JsonSerializer.SerializeToUtf8Bytes(await map(new SummaryStatement(database, Sql, query, source), cancellationToken), json);
+        JsonSerializerOptions json, CancellationToken cancellationToken)
+    {
+        var value = await map(new SummaryStatement(database, Sql, query, source), cancellationToken);
+        using var activity = ApiTelemetry.Source.StartActivity("summary.serialize");
+        return JsonSerializer.SerializeToUtf8Bytes(value, json);
+    }
 }

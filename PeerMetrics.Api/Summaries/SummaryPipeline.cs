@@ -4,6 +4,8 @@ using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Http.Json;
 using Microsoft.Extensions.Options;
+using Microsoft.Extensions.Primitives;
+using Microsoft.Net.Http.Headers;
 using PeerMetrics.Api.Caching;
 using PeerMetrics.Api.Problems;
 using PeerMetrics.Api.Rollups;
@@ -32,7 +34,13 @@ public sealed partial class SummaryPipeline(
 {
     private const string JsonContentType = "application/json; charset=utf-8";
 
-    public async Task<Results<FileContentHttpResult, ProblemHttpResult>> HandleAsync(SummaryDefinition summary, HttpContext http)
+    // Every summary answer but a problem depends on Accept-Encoding.
+    private static readonly StringValues VaryAcceptEncoding = new(HeaderNames.AcceptEncoding);
+
+    private static readonly StringValues NotFresh = new("private, no-cache");
+
+    public async Task<Results<FileContentHttpResult, StatusCodeHttpResult, ProblemHttpResult>> HandleAsync(
+        SummaryDefinition summary, HttpContext http)
     {
         var request = SummaryRequestParser.Parse(http.Request.Query);
         if (request.Problem is { } invalid)
@@ -40,11 +48,13 @@ public sealed partial class SummaryPipeline(
             return invalid;
         }
 
+        var authorizeStarted = DateTime.UtcNow;
         var query = await AuthorizeAsync(http.User, request.Value.AppId, request.Value.Window, http.RequestAborted);
         if (query is null)
         {
             return ApiProblems.AppNotFoundResult();
         }
+        var authorized = DateTime.UtcNow;
 
         SummaryLookup lookup;
         var refresh = IsRefresh(http);
@@ -58,11 +68,42 @@ public sealed partial class SummaryPipeline(
             metrics.Rejected(summary.Label);
             return rejected.ToProblem(http.Response);
         }
+        if (lookup.Result != CacheResult.Hit)
+        {
+            // Recorded once the request knows it computed, so a hit pays for no span of its own.
+            ApiTelemetry.Stage("summary.authorize", authorizeStarted, authorized);
+        }
 
-        http.Response.Headers["X-Cache"] = lookup.Result.Header;
+        var body = lookup.Entry.For(ContentCodings.Negotiate(http.Request.Headers.AcceptEncoding));
+        var headers = http.Response.Headers;
+        headers["X-Cache"] = lookup.Result.Header;
+        headers.ETag = body.ETag;
+        headers.Vary = VaryAcceptEncoding;
+        headers.CacheControl = lookup.Result == CacheResult.Stale ? NotFresh : FreshFor(cache.RemainingFreshness(lookup.Entry));
         http.Features.Get<IHttpActivityFeature>()?.Activity.SetTag("cache.hit", lookup.Result == CacheResult.Hit);
-        return TypedResults.Bytes(lookup.Entry.Body, JsonContentType);
+        if (Matches(http.Request, body.ETag))
+        {
+            return TypedResults.StatusCode(StatusCodes.Status304NotModified);
+        }
+        if (body.ContentEncoding is { } coding)
+        {
+            headers.ContentEncoding = coding;
+        }
+        return TypedResults.Bytes(body.Bytes, JsonContentType);
     }
+
+    /// <summary>
+    /// <c>If-None-Match</c> lists the representation's tag (weak comparison, as the header asks), or is <c>*</c>:
+    /// the client's copy is current. Parsed only when sent.
+    /// </summary>
+    private static bool Matches(HttpRequest request, string etag) =>
+        request.Headers.IfNoneMatch.Count > 0
+        && request.GetTypedHeaders().IfNoneMatch.Any(candidate =>
+            candidate.Equals(EntityTagHeaderValue.Any) || candidate.Tag.Equals(etag, StringComparison.Ordinal));
+
+    // Whole seconds, rounded down: a browser never keeps the body past the entry's own freshness.
+    private static StringValues FreshFor(TimeSpan remaining) =>
+        new(string.Create(CultureInfo.InvariantCulture, $"private, max-age={(long)remaining.TotalSeconds}"));
 
     /// <summary>
     /// The query, when the app belongs to the caller's organization; null otherwise. Another organization's app
@@ -81,9 +122,9 @@ public sealed partial class SummaryPipeline(
     /// bounded by the Prewarmer itself). The wait for a slot is not part of the compute's duration. It reads the
     /// rollups when <c>Rollups:Mode</c> is on and they are ready and current, raw rows otherwise.
     /// </summary>
-    private async Task<byte[]> ComputeAsync(SummaryDefinition summary, SummaryQuery query, bool refresh, CancellationToken token)
+    private async Task<CachedSummary> ComputeAsync(SummaryDefinition summary, SummaryQuery query, bool refresh, CancellationToken token)
     {
-        using var slot = refresh ? null : await limiter.AcquireAsync(query.OrganizationId, token);
+        using var slot = refresh ? null : await WaitForSlotAsync(query, token);
         var mode = rollupsOptions.Value.EffectiveMode;
         var rollupsCanServe = mode != RollupsMode.Off && rollups.CanServe();
         var source = mode == RollupsMode.On && rollupsCanServe ? SummarySource.Rollups : SummarySource.Raw;
@@ -101,7 +142,16 @@ public sealed partial class SummaryPipeline(
         {
             LogSlowCompute(summary.Label, elapsed.TotalMilliseconds, query.AppId);
         }
-        return body;
+        using (ApiTelemetry.Source.StartActivity("summary.compress"))
+        {
+            return CachedSummary.Create(body, time.GetUtcNow());
+        }
+    }
+
+    private async Task<IDisposable> WaitForSlotAsync(SummaryQuery query, CancellationToken token)
+    {
+        using var activity = ApiTelemetry.Source.StartActivity("summary.limiter");
+        return await limiter.AcquireAsync(query.OrganizationId, token);
     }
 
     /// <summary>

@@ -1,5 +1,6 @@
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.AspNetCore.TestHost;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Testing;
@@ -9,10 +10,12 @@ namespace PeerMetrics.Testing;
 
 /// <summary>
 /// The real Api in-process, wired to a real Postgres database and a real Redis. Extra settings (TTL, …)
-/// go through <paramref name="settings"/> exactly as an operator would set them.
+/// go through <paramref name="settings"/> exactly as an operator would set them; <paramref name="services"/>, when
+/// given, replaces services after the Api's own registrations (a fake clock, a span collector).
 /// </summary>
 public sealed class ApiFactory(string databaseConnectionString, string redisConnectionString,
-    IReadOnlyDictionary<string, string?>? settings = null, string environment = "Testing") : WebApplicationFactory<Program>
+    IReadOnlyDictionary<string, string?>? settings = null, string environment = "Testing", Action<IServiceCollection>? services = null)
+    : WebApplicationFactory<Program>
 {
     public const string SigningKey = "tests-signing-key-0123456789abcdef0123456789";
 
@@ -32,6 +35,10 @@ public sealed class ApiFactory(string databaseConnectionString, string redisConn
             builder.UseSetting(key, value);
         }
         builder.ConfigureLogging(logging => logging.AddProvider(_logs));
+        if (services is not null)
+        {
+            builder.ConfigureTestServices(services);
+        }
     }
 
     /// <summary>A client carrying the Prewarmer's refresh-scoped token (no organization).</summary>

@@ -79,9 +79,9 @@ public sealed class PostgresServer : IAsyncDisposable
         {
             await StopAsync();
         }
-        catch (InvalidOperationException)
+        catch (CliWrap.Exceptions.CommandExecutionException)
         {
-            // Already stopped by the test.
+            // Already stopped by the test: pg_ctl stop fails.
         }
         try
         {

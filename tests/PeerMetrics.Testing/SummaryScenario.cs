@@ -1,3 +1,4 @@
+using Microsoft.Extensions.DependencyInjection;
 using System.Net;
 using PeerMetrics.Api.Data;
 
@@ -25,8 +26,8 @@ public sealed class SummaryScenario : IAsyncDisposable
     public App App { get; }
 
     public static async Task<SummaryScenario> StartAsync(InfrastructureFixture infrastructure,
-        IReadOnlyDictionary<string, string?>? settings = null) =>
-        new(await TestApi.StartAsync(infrastructure.Postgres, infrastructure.Redis, settings));
+        IReadOnlyDictionary<string, string?>? settings = null, Action<IServiceCollection>? services = null) =>
+        new(await TestApi.StartAsync(infrastructure.Postgres, infrastructure.Redis, settings, services));
 
     public Task SaveAsync() => Data.SaveAsync();
 

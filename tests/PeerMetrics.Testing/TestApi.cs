@@ -29,10 +29,10 @@ public sealed class TestApi : IAsyncDisposable
     public string ConnectionString { get; }
 
     public static async Task<TestApi> StartAsync(PostgresServer postgres, RedisServer redis,
-        IReadOnlyDictionary<string, string?>? settings = null)
+        IReadOnlyDictionary<string, string?>? settings = null, Action<IServiceCollection>? services = null)
     {
         var connectionString = await postgres.CreateDatabaseAsync();
-        var factory = new ApiFactory(connectionString, redis.ConnectionString, settings);
+        var factory = new ApiFactory(connectionString, redis.ConnectionString, settings, services: services);
         factory.CreateClient().Dispose(); // starts the host: migrations run before any row is written
         return new TestApi(factory, connectionString);
     }

@@ -99,7 +99,7 @@ public sealed class SummaryCacheTests(InfrastructureFixture infrastructure)
         Assert.Equal(SummaryCatalog.All.Count, keys.Length);
         // Window = created_at_gte only: the lower bound to the minute, no upper bound.
         // Prefixed by default with the application and the body format version.
-        var expected = SummaryCatalog.All.Select(summary => $"peermetrics:v1:summary:{summary.Label}:{organization.Id:N}:{app.Id:N}:20260301T0000Z:-");
+        var expected = SummaryCatalog.All.Select(summary => $"peermetrics:v2:summary:{summary.Label}:{organization.Id:N}:{app.Id:N}:20260301T0000Z:-");
         Assert.Equal(expected.Order(StringComparer.Ordinal), keys.Order(StringComparer.Ordinal));
     }
 
@@ -136,7 +136,7 @@ public sealed class SummaryCacheTests(InfrastructureFixture infrastructure)
         var memory = api.Factory.Services.GetRequiredService<MemoryLevel>().Cache;
         var statistics = memory.GetCurrentStatistics()!;
         // FusionCache's own bookkeeping entries (__fc:…, a fixed few) have no size; everything else counts.
-        var ours = memory.Keys.Count(key => !key.ToString()!.StartsWith("peermetrics:v1:__fc:", StringComparison.Ordinal));
+        var ours = memory.Keys.Count(key => !key.ToString()!.StartsWith("peermetrics:v2:__fc:", StringComparison.Ordinal));
         Assert.True(ours <= 5 && statistics.CurrentEstimatedSize <= 5,
             $"{statistics.CurrentEntryCount} entries, size {statistics.CurrentEstimatedSize}: {string.Join(", ", memory.Keys)}");
     }

@@ -1,5 +1,6 @@
 using System.Diagnostics.Metrics;
 using System.Globalization;
+using System.IO.Compression;
 using System.Net;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.Metrics.Testing;
@@ -59,6 +60,45 @@ public sealed class PrewarmTests(InfrastructureFixture infrastructure) : IAsyncL
         }
         var cycle = Assert.Single(prewarmer.Logs.GetSnapshot(), log => log.Message.StartsWith("Warmed ", StringComparison.Ordinal));
         Assert.Matches(@"^Warmed 16 summary entries across 1 apps \(0 failed\) in \d+ ms$", cycle.Message);
+    }
+
+    [Fact]
+    public async Task A_refresh_stores_the_compressed_forms_that_another_replica_serves_from_redis()
+    {
+        var data = new TestData(_connectionString);
+        var organization = data.Organization();
+        var active = PrewarmTestData.AppWithConference(data, organization, Recent);
+        await data.SaveAsync();
+        await using var prewarmer = new TestPrewarmer(_api.Factory, infrastructure.Redis.ConnectionString, _leaseKey);
+
+        Assert.Equal(PrewarmAttempt.Ran, await prewarmer.Runner.TryRunAsync(CancellationToken.None));
+
+        // A replica with nothing in memory reads the entries the refresh wrote to Redis (in the background).
+        await using var replica = new ApiFactory(_connectionString, infrastructure.Redis.ConnectionString);
+        using var replicaClient = replica.CreateClientFor(organization.Id);
+        using var dashboard = _api.Factory.CreateClientFor(organization.Id);
+        foreach (var summary in SummaryCatalog.All)
+        {
+            var url = DashboardRequests.DefaultWindowUrl(summary.Route, active.Id);
+            var body = await dashboard.GetByteArrayAsync(url);
+            HttpResponseMessage? compressed = null;
+            await Responses.EventuallyAsync(async () =>
+            {
+                compressed?.Dispose();
+                using var request = new HttpRequestMessage(HttpMethod.Get, url);
+                request.Headers.AcceptEncoding.ParseAdd("br");
+                compressed = await replicaClient.SendAsync(request);
+                return Responses.CacheHeader(compressed) == "HIT";
+            });
+
+            Assert.Equal(["br"], compressed!.Content.Headers.ContentEncoding);
+            await using var decoded = new BrotliStream(await compressed.Content.ReadAsStreamAsync(), CompressionMode.Decompress);
+            using var identity = new MemoryStream();
+            await decoded.CopyToAsync(identity);
+            Assert.Equal(body, identity.ToArray());
+            compressed.Dispose();
+        }
+        Assert.Equal(2 * SummaryCatalog.All.Count, TotalRefreshes());
     }
 
     [Fact]

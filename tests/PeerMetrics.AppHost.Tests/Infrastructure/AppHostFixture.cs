@@ -51,6 +51,11 @@ public class AppHostFixture : IAsyncLifetime
     /// <summary>AppHost settings (<c>Key=Value</c>) of a derived fixture, after the fixture's own.</summary>
     protected virtual IEnumerable<string> Settings => [];
 
+    /// <summary>Changes to the application model of a derived fixture (a resource's environment), before it is built.</summary>
+    protected virtual void Configure(IDistributedApplicationTestingBuilder builder)
+    {
+    }
+
     public virtual async Task InitializeAsync() => await StartAsync();
 
     /// <summary>Starts the application and waits until every instance of every resource is healthy.</summary>
@@ -69,6 +74,7 @@ public class AppHostFixture : IAsyncLifetime
             .. Settings,
         ], timeout.Token);
 
+        Configure(builder);
         builder.Services.AddLogging(logging => logging
             .SetMinimumLevel(LogLevel.Information)
             .AddFilter("Aspire.Hosting.Dcp", LogLevel.Warning)
@@ -120,7 +126,7 @@ public class AppHostFixture : IAsyncLifetime
     private static bool IsUnavailable(string? state) =>
         state == KnownResourceStates.FailedToStart || state == KnownResourceStates.Exited || state == KnownResourceStates.Finished;
 
-    public async Task DisposeAsync()
+    public virtual async Task DisposeAsync()
     {
         if (App is not null)
         {
