@@ -22,18 +22,27 @@ public static class AuthExtensions
     /// JWT bearer (HS256) for every /v1 route. Outside Development a missing or short signing key stops the
     /// start-up with a clear message; in Development a fixed, well-known key keeps a bare <c>dotnet run</c> working.
     /// </summary>
-    public static IHostApplicationBuilder AddPeerMetricsAuth(this IHostApplicationBuilder builder)
+    /// <summary>
+    /// What issues and describes credentials (the token contract and the Django session settings), without the
+    /// request authentication: the seed command prints demo credentials and serves no request.
+    /// </summary>
+    public static IHostApplicationBuilder AddPeerMetricsCredentials(this IHostApplicationBuilder builder)
     {
         builder.AddTokenContract(builder.Environment.IsDevelopment() ? DevelopmentSigningKey : null);
-        builder.Services.AddSingleton<ValidatedTokenCache>();
-        builder.Services.AddSingleton<ActiveOrganizations>();
-
         builder.Services.AddOptions<DjangoSessionOptions>()
             .BindConfiguration(DjangoSessionOptions.SectionName)
             .Validate(o => !string.IsNullOrWhiteSpace(o.CookieName) && o.RememberFor >= TimeSpan.Zero
                     && o.RememberFor <= DjangoSessionOptions.MaximumRememberFor,
                 $"Auth:DjangoSession: CookieName must be set and RememberFor between 0 and {DjangoSessionOptions.MaximumRememberFor.TotalSeconds} s.")
             .ValidateOnStart();
+        return builder;
+    }
+
+    public static IHostApplicationBuilder AddPeerMetricsAuth(this IHostApplicationBuilder builder)
+    {
+        builder.AddPeerMetricsCredentials();
+        builder.Services.AddSingleton<ValidatedTokenCache>();
+        builder.Services.AddSingleton<ActiveOrganizations>();
         builder.Services.AddSingleton<DjangoSessionResolver>();
 
         // The default scheme picks the credential a request carries: a bearer token wins; without one, the web

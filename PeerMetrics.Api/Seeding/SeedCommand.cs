@@ -88,7 +88,7 @@ public static class SeedCommand
         }
 
         builder.AddPeerMetricsDatabase();
-        builder.AddPeerMetricsAuth();
+        builder.AddPeerMetricsCredentials();
         builder.AddDemoData();
         await using var app = builder.Build();
 

@@ -181,6 +181,19 @@ public sealed class DemoDataSeedTests(InfrastructureFixture infrastructure)
     }
 
     [Fact]
+    public async Task In_development_the_seed_runs_with_the_development_signing_key_and_a_validated_container()
+    {
+        // Development validates every registration when the host is built, as `dotnet run -- seed` does: the
+        // command must register nothing that needs the request pipeline's services (the cache).
+        var connectionString = await infrastructure.Postgres.CreateDatabaseAsync();
+
+        var (exit, stdout, stderr) = await RunSeedAsync(connectionString, ["--scale", "0.01"], signingKey: null, environment: "Development");
+
+        Assert.True(exit == 0, stderr);
+        Assert.Contains("token", stdout, StringComparison.OrdinalIgnoreCase);
+    }
+
+    [Fact]
     public async Task Seed_refuses_to_wipe_organizations_it_did_not_create_unless_forced()
     {
         var connectionString = await TestDatabase.CreateMigratedAsync(infrastructure.Postgres);
