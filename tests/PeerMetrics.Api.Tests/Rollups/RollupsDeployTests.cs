@@ -203,8 +203,9 @@ public sealed class RollupsDeployTests(InfrastructureFixture infrastructure) : I
         Assert.Equal(0, await TriggersAsync(connection));
 
         // Released while it retries: it gets through.
-        var install = RollupsDatabase.InstallAsync(connection, new RollupsLocking(Short, 20), null, CancellationToken.None);
-        await Task.Delay(1_000);
+        var retries = new System.Collections.Concurrent.ConcurrentQueue<string>();
+        var install = RollupsDatabase.InstallAsync(connection, new RollupsLocking(Short, 20), retries.Enqueue, CancellationToken.None);
+        await Responses.EventuallyAsync(() => Task.FromResult(retries.Any(m => m.Contains("retrying the install"))));
         Assert.False(install.IsCompleted);
         await holding.RollbackAsync();
         Assert.Equal(RollupsInstallResult.Installed, await install.WaitAsync(TimeSpan.FromSeconds(30)));
@@ -238,8 +239,9 @@ public sealed class RollupsDeployTests(InfrastructureFixture infrastructure) : I
         Assert.Equal(triggers, await TriggersAsync(connection));
         Assert.True(await RollupsDatabase.IsInstalledAsync(connection, CancellationToken.None));
 
-        var uninstall = RollupsDatabase.UninstallAsync(connection, new RollupsLocking(Short, 20), null, CancellationToken.None);
-        await Task.Delay(1_000);
+        var retries = new System.Collections.Concurrent.ConcurrentQueue<string>();
+        var uninstall = RollupsDatabase.UninstallAsync(connection, new RollupsLocking(Short, 20), retries.Enqueue, CancellationToken.None);
+        await Responses.EventuallyAsync(() => Task.FromResult(retries.Any(m => m.Contains("retrying the uninstall"))));
         Assert.False(uninstall.IsCompleted);
         await holding.RollbackAsync();
         await uninstall.WaitAsync(TimeSpan.FromSeconds(30));
