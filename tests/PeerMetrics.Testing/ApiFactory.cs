@@ -1,5 +1,6 @@
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.AspNetCore.TestHost;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Testing;
@@ -18,6 +19,9 @@ public sealed class ApiFactory(string databaseConnectionString, string redisConn
 
     private readonly FakeLoggerProvider _logs = new();
 
+    /// <summary>The Api's clock, when a test drives it (a FakeTimeProvider); the system clock otherwise.</summary>
+    public TimeProvider? Time { get; init; }
+
     /// <summary>Everything the Api logged, for assertions on warnings.</summary>
     public FakeLogCollector Logs => _logs.Collector;
 
@@ -32,6 +36,10 @@ public sealed class ApiFactory(string databaseConnectionString, string redisConn
             builder.UseSetting(key, value);
         }
         builder.ConfigureLogging(logging => logging.AddProvider(_logs));
+        if (Time is { } time)
+        {
+            builder.ConfigureTestServices(services => services.AddSingleton(time));
+        }
     }
 
     /// <summary>A client carrying the Prewarmer's refresh-scoped token (no organization).</summary>

@@ -1,6 +1,8 @@
 using System.Diagnostics.Metrics;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.Metrics.Testing;
+using Microsoft.Extensions.Options;
+using Microsoft.Extensions.Time.Testing;
 using PeerMetrics.Api.Caching;
 using PeerMetrics.Api.Rollups;
 
@@ -32,10 +34,10 @@ public sealed class TestApi : IAsyncDisposable
     public string ConnectionString { get; }
 
     public static async Task<TestApi> StartAsync(PostgresServer postgres, RedisServer redis,
-        IReadOnlyDictionary<string, string?>? settings = null)
+        IReadOnlyDictionary<string, string?>? settings = null, TimeProvider? time = null)
     {
         var connectionString = await postgres.CreateDatabaseAsync();
-        var factory = new ApiFactory(connectionString, redis.ConnectionString, settings);
+        var factory = new ApiFactory(connectionString, redis.ConnectionString, settings) { Time = time };
         factory.CreateClient().Dispose(); // starts the host: migrations run before any row is written
         return new TestApi(factory, connectionString);
     }
@@ -54,18 +56,26 @@ public sealed class TestApi : IAsyncDisposable
     public IReadOnlyList<string?> RollupsReads() =>
         [.. _rollupsReads.GetMeasurementSnapshot().SelectMany(m => Enumerable.Repeat((string?)m.Tags["source"], (int)m.Value))];
 
-    /// <summary>Waits until the rollups hold every change and the Api's monitor says they can serve.</summary>
+    /// <summary>
+    /// Waits until the rollups hold every change and the Api's monitor says they can serve; with a fake clock,
+    /// moves it on by the maintainer's poll interval at each look, so the idle maintainer runs again.
+    /// </summary>
     public async Task RollupsCurrentAsync()
     {
         var monitor = Factory.Services.GetRequiredService<RollupsMonitor>();
         await Responses.EventuallyAsync(async () =>
         {
+            AdvanceOnePoll();
             await using var connection = await TestDatabase.OpenAsync(ConnectionString);
             return await TestDatabase.ScalarAsync<bool>(connection,
                 "SELECT phase = 'ready' AND NOT EXISTS (SELECT 1 FROM peermetrics_rollups.change_log) FROM peermetrics_rollups.state")
                 && monitor.CanServe();
         });
     }
+
+    /// <summary>With a fake clock (<see cref="ApiFactory.Time"/>), moves it on by one maintainer poll interval.</summary>
+    public void AdvanceOnePoll() =>
+        (Factory.Time as FakeTimeProvider)?.Advance(Factory.Services.GetRequiredService<IOptions<RollupsOptions>>().Value.PollInterval);
 
     public long Lookups(string label, string result) =>
         _lookups.GetMeasurementSnapshot()
