@@ -91,5 +91,8 @@ public sealed class ComputeLimiter : IDisposable
         return lease;
     }
 
+    /// <summary>Requests of <paramref name="organizationId"/> waiting for a compute slot now.</summary>
+    public long Queued(Guid organizationId) => _limiter.GetStatistics(organizationId)?.CurrentQueuedCount ?? 0;
+
     public void Dispose() => _limiter.Dispose();
 }

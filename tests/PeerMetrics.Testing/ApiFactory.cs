@@ -62,10 +62,13 @@ public sealed class ApiFactory(string databaseConnectionString, string redisConn
         }
     }
 
-    /// <summary>A client carrying a dashboard token for <paramref name="organizationId"/>.</summary>
-    public HttpClient CreateClientFor(Guid organizationId)
+    /// <summary>
+    /// A client carrying a dashboard token for <paramref name="organizationId"/>, its requests passing through
+    /// <paramref name="handlers"/> (checks on every answer) when there are any.
+    /// </summary>
+    public HttpClient CreateClientFor(Guid organizationId, params DelegatingHandler[] handlers)
     {
-        var client = CreateClient();
+        var client = handlers.Length == 0 ? CreateClient() : CreateDefaultClient(handlers);
         var token = Services.GetRequiredService<TokenIssuer>().CreateOrganizationToken(organizationId, TimeSpan.FromHours(1));
         client.DefaultRequestHeaders.Authorization = new("Bearer", token);
         return client;

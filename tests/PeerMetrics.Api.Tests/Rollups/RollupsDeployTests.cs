@@ -4,6 +4,7 @@ using Microsoft.EntityFrameworkCore.Migrations;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Time.Testing;
 using Npgsql;
 using PeerMetrics.Api.Rollups;
 using PeerMetrics.Api.Seeding;
@@ -43,10 +44,11 @@ public sealed class RollupsDeployTests(InfrastructureFixture infrastructure) : I
     public async Task An_older_api_never_reinstalls_over_a_newer_install_and_serves_what_it_can_read_saying_so(
         int minReader, string expected, bool readable)
     {
+        // The maintainer polls on this clock: each of its reads of the status below is made to happen.
         await using var api = await TestApi.StartAsync(infrastructure.Postgres, infrastructure.Redis, new Dictionary<string, string?>
         {
             ["Rollups:Mode"] = "on", ["Rollups:PollInterval"] = "00:00:00.050",
-        });
+        }, services => services.AddSingleton<TimeProvider>(new FakeTimeProvider(DateTimeOffset.UtcNow)));
         var (organization, app) = await CacheTestData.SeedAppAsync(api.ConnectionString, conferences: 2);
         await RollupsTestDatabase.CurrentAsync(api);
         // A rollup row that differs from the raw rows on purpose tells which one answered.
@@ -72,7 +74,8 @@ public sealed class RollupsDeployTests(InfrastructureFixture infrastructure) : I
             $"SELECT sum(issues)::bigint FROM peermetrics_rollups.issue_code WHERE app_id = '{app.Id}' AND level = 3"));
 
         var monitor = api.Factory.Services.GetRequiredService<RollupsMonitor>();
-        await Responses.EventuallyAsync(() => Task.FromResult(monitor.Status?.Version == RollupsSql.Version + 1));
+        await ReadStatusAgainAsync(api, monitor);
+        Assert.Equal(RollupsSql.Version + 1, monitor.Status?.Version);
         Assert.Equal(readable, monitor.Readable);
         using var client = api.Factory.CreateClientFor(organization.Id);
         await JsonAssert.OkBodyAsync(client, $"/v1/issues/summary?appId={app.Id}&{Window}", expected);
@@ -90,7 +93,10 @@ public sealed class RollupsDeployTests(InfrastructureFixture infrastructure) : I
         }
 
         // Said once, however many times the maintainer read the status since.
-        await Task.Delay(500);
+        for (var i = 0; i < 3; i++)
+        {
+            await ReadStatusAgainAsync(api, monitor);
+        }
         Assert.Single(api.Factory.Logs.GetSnapshot(), log => log.Level == LogLevel.Warning && log.Message.Contains("is newer than this Api's"));
         Assert.Equal(before, await TestDatabase.ScalarAsync<string>(connection, StateRow));
     }
@@ -203,8 +209,9 @@ public sealed class RollupsDeployTests(InfrastructureFixture infrastructure) : I
         Assert.Equal(0, await TriggersAsync(connection));
 
         // Released while it retries: it gets through.
-        var install = RollupsDatabase.InstallAsync(connection, new RollupsLocking(Short, 20), null, CancellationToken.None);
-        await Task.Delay(1_000);
+        var retries = new System.Collections.Concurrent.ConcurrentQueue<string>();
+        var install = RollupsDatabase.InstallAsync(connection, new RollupsLocking(Short, 20), retries.Enqueue, CancellationToken.None);
+        await Responses.EventuallyAsync(() => Task.FromResult(retries.Any(m => m.Contains("retrying the install"))));
         Assert.False(install.IsCompleted);
         await holding.RollbackAsync();
         Assert.Equal(RollupsInstallResult.Installed, await install.WaitAsync(TimeSpan.FromSeconds(30)));
@@ -238,8 +245,9 @@ public sealed class RollupsDeployTests(InfrastructureFixture infrastructure) : I
         Assert.Equal(triggers, await TriggersAsync(connection));
         Assert.True(await RollupsDatabase.IsInstalledAsync(connection, CancellationToken.None));
 
-        var uninstall = RollupsDatabase.UninstallAsync(connection, new RollupsLocking(Short, 20), null, CancellationToken.None);
-        await Task.Delay(1_000);
+        var retries = new System.Collections.Concurrent.ConcurrentQueue<string>();
+        var uninstall = RollupsDatabase.UninstallAsync(connection, new RollupsLocking(Short, 20), retries.Enqueue, CancellationToken.None);
+        await Responses.EventuallyAsync(() => Task.FromResult(retries.Any(m => m.Contains("retrying the uninstall"))));
         Assert.False(uninstall.IsCompleted);
         await holding.RollbackAsync();
         await uninstall.WaitAsync(TimeSpan.FromSeconds(30));
@@ -316,4 +324,15 @@ public sealed class RollupsDeployTests(InfrastructureFixture infrastructure) : I
 
     private static async Task ExecuteAsync(string connectionString, string sql) =>
         Assert.True(await TestDatabase.ExecuteAsync(connectionString, sql) > 0, sql);
+
+    /// <summary>Moves the Api's fake clock on until its maintainer has read the status once more.</summary>
+    private static async Task ReadStatusAgainAsync(TestApi api, RollupsMonitor monitor)
+    {
+        var seen = monitor.Status;
+        await Responses.EventuallyAsync(() =>
+        {
+            api.AdvanceOnePoll();
+            return Task.FromResult(!ReferenceEquals(monitor.Status, seen));
+        });
+    }
 }

@@ -202,23 +202,39 @@ public sealed class RollupsLifecycleTests(InfrastructureFixture infrastructure, 
         }
         Assert.Equal(backlog, (await RollupsDatabase.StatusAsync(connection, CancellationToken.None))!.Backlog);
 
-        // Killed mid-run: a TRUNCATE-free full rebuild request makes the run long enough to be terminated.
+        // Killed mid-run: the run that backfills after the requested rebuild has taken the maintainer lock and
+        // updated the state when it first writes a rollup; a SHARE lock on the rollups, held here, stops it there.
         await using (var mark = new NpgsqlCommand("INSERT INTO peermetrics_rollups.change_log (family) VALUES ('*')", connection))
         {
             await mark.ExecuteNonQueryAsync();
         }
         await RollupsDatabase.ApplyAsync(connection, 100_000, 1, TimeSpan.Zero, CancellationToken.None);
+        await using (var blocker = await TestDatabase.OpenAsync(connectionString))
         await using (var victim = await TestDatabase.OpenAsync(connectionString))
         {
+            await using var hold = await blocker.BeginTransactionAsync();
+            await using (var share = new NpgsqlCommand(
+                "SELECT string_agg(format('%I.%I', schemaname, tablename), ', ') FROM pg_tables " +
+                "WHERE schemaname = 'peermetrics_rollups' AND tablename NOT IN ('state', 'change_log')",
+                blocker, hold))
+            await using (var lockTables = new NpgsqlCommand($"LOCK TABLE {await share.ExecuteScalarAsync()} IN SHARE MODE", blocker, hold))
+            {
+                await lockTables.ExecuteNonQueryAsync();
+            }
             var pid = victim.ProcessID;
             var run = RollupsDatabase.ApplyAsync(victim, 100_000, 1_000_000, TimeSpan.Zero, CancellationToken.None);
-            await Task.Delay(150);
+            await Responses.EventuallyAsync(async () => await TestDatabase.ScalarAsync<bool>(connection,
+                $"SELECT EXISTS (SELECT 1 FROM pg_stat_activity WHERE pid = {pid} AND wait_event_type = 'Lock')"));
+            Assert.True(await TestDatabase.ScalarAsync<bool>(connection,
+                    $"SELECT EXISTS (SELECT 1 FROM pg_locks WHERE pid = {pid} AND locktype = 'advisory' AND granted)"),
+                "the run waits on the rollups' lock holding the maintainer lock: it is mid-run");
             await using (var kill = new NpgsqlCommand($"SELECT pg_terminate_backend({pid})", connection))
             {
-                await kill.ExecuteScalarAsync();
+                Assert.True((bool)(await kill.ExecuteScalarAsync())!);
             }
             var killed = await Record.ExceptionAsync(() => run);
-            output.WriteLine(killed is null ? "the run finished before the kill" : $"killed: {killed.GetType().Name}");
+            Assert.True(killed is NpgsqlException, $"the run was killed: {killed}");
+            await hold.RollbackAsync();
         }
         NpgsqlConnection.ClearAllPools();
         await using var restarted = await TestDatabase.OpenAsync(connectionString);

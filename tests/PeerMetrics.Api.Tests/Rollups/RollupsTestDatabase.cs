@@ -21,17 +21,7 @@ internal static class RollupsTestDatabase
     }
 
     /// <summary>Waits until the rollups hold every change and the Api's monitor has seen it.</summary>
-    public static async Task CurrentAsync(TestApi api)
-    {
-        var monitor = api.Factory.Services.GetRequiredService<RollupsMonitor>();
-        await Responses.EventuallyAsync(async () =>
-        {
-            await using var connection = await TestDatabase.OpenAsync(api.ConnectionString);
-            return await TestDatabase.ScalarAsync<bool>(connection,
-                "SELECT phase = 'ready' AND NOT EXISTS (SELECT 1 FROM peermetrics_rollups.change_log) FROM peermetrics_rollups.state")
-                && monitor.CanServe();
-        });
-    }
+    public static Task CurrentAsync(TestApi api) => api.RollupsCurrentAsync();
 
     /// <summary>Runs the maintainer until the backfill is done and the log is empty (no writer running).</summary>
     public static async Task DrainAsync(NpgsqlConnection connection, int backfillBatch = 500)

@@ -1,6 +1,8 @@
 using System.Net;
 using System.Text.Json.Nodes;
+using Microsoft.Extensions.DependencyInjection;
 using Npgsql;
+using PeerMetrics.Api.Summaries;
 using PeerMetrics.Api.Tests.Caching;
 
 namespace PeerMetrics.Api.Tests.Summaries;
@@ -57,27 +59,27 @@ public sealed class ComputeLimitTests(InfrastructureFixture infrastructure)
         await using var api = await TestApi.StartAsync(infrastructure.Postgres, infrastructure.Redis, new Dictionary<string, string?>
         {
             ["SummaryCompute:PerOrganization"] = "1",
-            ["SummaryCompute:QueuePerOrganization"] = "4",
-            ["SummaryCompute:QueueTimeout"] = "00:00:01",
+            ["SummaryCompute:QueuePerOrganization"] = "1",
+            // Not the 1 s a full queue answers: Retry-After tells the two refusals apart.
+            ["SummaryCompute:QueueTimeout"] = "00:00:02",
             ["Rollups:Mode"] = "off",
         });
         var (organization, app) = await CacheTestData.SeedAppAsync(api.ConnectionString);
         using var client = api.Factory.CreateClientFor(organization.Id);
+        var limiter = api.Factory.Services.GetRequiredService<ComputeLimiter>();
 
-        var locker = await LockAsync(api.ConnectionString, "app_session");
-        var held = client.GetAsync($"/v1/sessions/summary?appId={app.Id}&{Window}");
-        await Responses.EventuallyAsync(async () => await WaitingOnLockAsync(api.ConnectionString));
+        // The organization's one compute slot, held here.
+        var slot = await limiter.AcquireAsync(organization.Id, CancellationToken.None);
         using var timedOut = await client.GetAsync($"/v1/conferences/summary?appId={app.Id}&{Window}");
         Assert.Equal(HttpStatusCode.TooManyRequests, timedOut.StatusCode);
-        Assert.Equal("1", timedOut.Headers.GetValues("Retry-After").Single());
+        Assert.Equal("2", timedOut.Headers.GetValues("Retry-After").Single());
 
         var queued = client.GetAsync($"/v1/issues/summary?appId={app.Id}&{Window}");
-        await Task.Delay(200);
-        await locker.DisposeAsync();
-        using var first = await held;
-        using var second = await queued;
-        Assert.Equal(HttpStatusCode.OK, first.StatusCode);
-        Assert.Equal(HttpStatusCode.OK, second.StatusCode);
+        await Responses.EventuallyAsync(() => Task.FromResult(limiter.Queued(organization.Id) == 1));
+        Assert.False(queued.IsCompleted);
+        slot.Dispose();
+        using var served = await queued;
+        Assert.Equal(HttpStatusCode.OK, served.StatusCode);
         Assert.Equal(1, api.Lookups("issues.summary", "miss"));
     }
 

@@ -1,3 +1,4 @@
+using PeerMetrics.Api.Summaries;
 
 namespace PeerMetrics.Api.Tests.Summaries;
 
@@ -7,10 +8,10 @@ public sealed class ConferencesSummaryTests(InfrastructureFixture infrastructure
     private static DateTime At(int day, int hour, int minute = 0, int second = 0) =>
         new(2026, 3, day, hour, minute, second, DateTimeKind.Utc);
 
-    [Fact]
-    public async Task Status_by_utc_day_with_ongoing_first_then_error_then_warning()
+    [Theory, BothSources]
+    public async Task Status_by_utc_day_with_ongoing_first_then_error_then_warning(SummarySource source)
     {
-        await using var s = await SummaryScenario.StartAsync(infrastructure);
+        await using var s = await SummaryScenario.StartAsync(infrastructure, source);
         var app = s.App;
         var person = s.Data.Participant(app);
 
@@ -48,10 +49,10 @@ public sealed class ConferencesSummaryTests(InfrastructureFixture infrastructure
             """, body);
     }
 
-    [Fact]
-    public async Task Equivalent_instants_with_Z_and_an_offset_select_the_same_conferences()
+    [Theory, BothSources]
+    public async Task Equivalent_instants_with_Z_and_an_offset_select_the_same_conferences(SummarySource source)
     {
-        await using var s = await SummaryScenario.StartAsync(infrastructure);
+        await using var s = await SummaryScenario.StartAsync(infrastructure, source);
         s.Data.Conference(s.App, c => c.CreatedAt = At(21, 9, 59, 59));
         s.Data.Conference(s.App, c => c.CreatedAt = At(21, 10));
         s.Data.Conference(s.App, c => c.CreatedAt = At(21, 11, 0, 59));
@@ -67,10 +68,10 @@ public sealed class ConferencesSummaryTests(InfrastructureFixture infrastructure
         JsonAssert.Equal(expected, offset);
     }
 
-    [Fact]
-    public async Task Window_bounds_are_floored_to_the_minute_and_lte_covers_its_whole_minute()
+    [Theory, BothSources]
+    public async Task Window_bounds_are_floored_to_the_minute_and_lte_covers_its_whole_minute(SummarySource source)
     {
-        await using var s = await SummaryScenario.StartAsync(infrastructure);
+        await using var s = await SummaryScenario.StartAsync(infrastructure, source);
         s.Data.Conference(s.App, c => c.CreatedAt = At(21, 11, 59, 59));
         s.Data.Conference(s.App, c => c.CreatedAt = At(21, 12, 0, 10));
         s.Data.Conference(s.App, c => c.CreatedAt = At(21, 12, 5, 50));
@@ -83,19 +84,19 @@ public sealed class ConferencesSummaryTests(InfrastructureFixture infrastructure
         JsonAssert.Equal("""{"data":[{"date":"2026-03-21","success":2,"warning":0,"error":0,"ongoing":0,"total":2}]}""", body);
     }
 
-    [Fact]
-    public async Task No_conferences_is_an_empty_list()
+    [Theory, BothSources]
+    public async Task No_conferences_is_an_empty_list(SummarySource source)
     {
-        await using var s = await SummaryScenario.StartAsync(infrastructure);
+        await using var s = await SummaryScenario.StartAsync(infrastructure, source);
         await s.SaveAsync();
 
         JsonAssert.Equal("""{"data":[]}""", await s.GetSummaryAsync("/v1/conferences/summary"));
     }
 
-    [Fact]
-    public async Task Durations_fill_all_twelve_buckets_with_edges_in_the_upper_bucket()
+    [Theory, BothSources]
+    public async Task Durations_fill_all_twelve_buckets_with_edges_in_the_upper_bucket(SummarySource source)
     {
-        await using var s = await SummaryScenario.StartAsync(infrastructure);
+        await using var s = await SummaryScenario.StartAsync(infrastructure, source);
         foreach (var duration in new[] { 0, 59, 60, 179, 180, 3599, 3600, 100000 })
         {
             s.Data.Conference(s.App, c => c.Duration = duration);
@@ -125,10 +126,10 @@ public sealed class ConferencesSummaryTests(InfrastructureFixture infrastructure
             """, body);
     }
 
-    [Fact]
-    public async Task Durations_of_an_app_without_conferences_are_all_zero()
+    [Theory, BothSources]
+    public async Task Durations_of_an_app_without_conferences_are_all_zero(SummarySource source)
     {
-        await using var s = await SummaryScenario.StartAsync(infrastructure);
+        await using var s = await SummaryScenario.StartAsync(infrastructure, source);
         await s.SaveAsync();
 
         var body = await s.GetSummaryAsync("/v1/conferences/duration-summary");
@@ -138,10 +139,10 @@ public sealed class ConferencesSummaryTests(InfrastructureFixture infrastructure
         Assert.DoesNotContain("\"count\":1", body);
     }
 
-    [Fact]
-    public async Task Participant_counts_only_active_non_sfu_participants_with_a_session_there()
+    [Theory, BothSources]
+    public async Task Participant_counts_only_active_non_sfu_participants_with_a_session_there(SummarySource source)
     {
-        await using var s = await SummaryScenario.StartAsync(infrastructure);
+        await using var s = await SummaryScenario.StartAsync(infrastructure, source);
         var app = s.App;
         var alice = s.Data.Participant(app);
         var bob = s.Data.Participant(app);

@@ -1,12 +1,13 @@
 using System.Text.Json;
 using PeerMetrics.Api.Data;
+using PeerMetrics.Api.Summaries;
 
 namespace PeerMetrics.Api.Tests.Summaries;
 
 [Collection(InfrastructureCollection.Name)]
 public sealed class ConnectionsSummaryTests(InfrastructureFixture infrastructure) : IAsyncLifetime
 {
-    private SummaryScenario _scenario = null!;
+    private SummaryScenario? _scenario;
     private HttpClient _client = null!;
     private TestData _data = null!;
     private App _app = null!;
@@ -14,9 +15,11 @@ public sealed class ConnectionsSummaryTests(InfrastructureFixture infrastructure
     private Session _session = null!;
     private Participant _peer = null!;
 
-    public async Task InitializeAsync()
+    public Task InitializeAsync() => Task.CompletedTask;
+
+    private async Task StartAsync(SummarySource source)
     {
-        _scenario = await SummaryScenario.StartAsync(infrastructure);
+        _scenario = await SummaryScenario.StartAsync(infrastructure, source);
         (_data, _app, _client) = (_scenario.Data, _scenario.App, _scenario.Client);
         _conference = _data.Conference(_app);
         var participant = _data.Participant(_app);
@@ -24,7 +27,7 @@ public sealed class ConnectionsSummaryTests(InfrastructureFixture infrastructure
         _session = _data.Session(_conference, participant);
     }
 
-    public async Task DisposeAsync() => await _scenario.DisposeAsync();
+    public async Task DisposeAsync() => await (_scenario?.DisposeAsync() ?? ValueTask.CompletedTask);
 
     private string Url(string route, string extra = "") => $"/v1/connections/{route}?appId={_app.Id}{extra}";
 
@@ -47,9 +50,10 @@ public sealed class ConnectionsSummaryTests(InfrastructureFixture infrastructure
 
     // --- /v1/connections/summary ---
 
-    [Fact]
-    public async Task Summary_counts_relayed_and_every_other_type_as_direct_and_skips_null_types()
+    [Theory, BothSources]
+    public async Task Summary_counts_relayed_and_every_other_type_as_direct_and_skips_null_types(SummarySource source)
     {
+        await StartAsync(source);
         foreach (var type in new[] { "h", "s", "p", "x" })
         {
             AddConnection(c => c.Type = type);
@@ -57,15 +61,16 @@ public sealed class ConnectionsSummaryTests(InfrastructureFixture infrastructure
         AddConnection(c => c.Type = "r");
         AddConnection(c => c.Type = "r");
         AddConnection(c => c.Type = null);
-        await _data.SaveAsync();
+        await _scenario!.SaveAsync();
 
         await JsonAssert.OkBodyAsync(_client, Url("summary"),
             """{"data":[{"name":"Direct","count":4},{"name":"Relayed","count":2}]}""");
     }
 
-    [Fact]
-    public async Task Summary_counts_only_active_connections_of_the_app_whatever_the_conference_state()
+    [Theory, BothSources]
+    public async Task Summary_counts_only_active_connections_of_the_app_whatever_the_conference_state(SummarySource source)
     {
+        await StartAsync(source);
         AddConnection(c => c.Type = "h");
         AddConnection(c => { c.Type = "h"; c.IsActive = false; });
         // A soft-deleted parent conference does not hide its active connections (as in the peermetrics API).
@@ -74,24 +79,26 @@ public sealed class ConnectionsSummaryTests(InfrastructureFixture infrastructure
         // Another app of the same organization.
         var other = _data.Conference(_data.App(_data.Organization()));
         _data.Connection(_data.Session(other, _peer), _peer, c => c.Type = "h");
-        await _data.SaveAsync();
+        await _scenario!.SaveAsync();
 
         await JsonAssert.OkBodyAsync(_client, Url("summary"),
             """{"data":[{"name":"Direct","count":1},{"name":"Relayed","count":1}]}""");
     }
 
-    [Fact]
-    public async Task Summary_of_an_app_without_connections_lists_both_rows_with_zero()
+    [Theory, BothSources]
+    public async Task Summary_of_an_app_without_connections_lists_both_rows_with_zero(SummarySource source)
     {
-        await _data.SaveAsync();
+        await StartAsync(source);
+        await _scenario!.SaveAsync();
 
         await JsonAssert.OkBodyAsync(_client, Url("summary"),
             """{"data":[{"name":"Direct","count":0},{"name":"Relayed","count":0}]}""");
     }
 
-    [Fact]
-    public async Task Summary_window_applies_to_the_connection_created_at_and_equal_instants_give_equal_bodies()
+    [Theory, BothSources]
+    public async Task Summary_window_applies_to_the_connection_created_at_and_equal_instants_give_equal_bodies(SummarySource source)
     {
+        await StartAsync(source);
         var start = new DateTime(2026, 3, 28, 11, 0, 0, DateTimeKind.Utc);
         AddConnection(c => { c.Type = "h"; c.CreatedAt = start.AddSeconds(-1); });
         AddConnection(c => { c.Type = "h"; c.CreatedAt = start; });
@@ -99,7 +106,7 @@ public sealed class ConnectionsSummaryTests(InfrastructureFixture infrastructure
         // lte 11:30 covers the whole minute 11:30; 11:31 is out.
         AddConnection(c => { c.Type = "r"; c.CreatedAt = start.AddMinutes(30).AddSeconds(59); });
         AddConnection(c => { c.Type = "r"; c.CreatedAt = start.AddMinutes(31); });
-        await _data.SaveAsync();
+        await _scenario!.SaveAsync();
 
         const string expected = """{"data":[{"name":"Direct","count":1},{"name":"Relayed","count":2}]}""";
         await JsonAssert.OkBodyAsync(_client, Url("summary", "&created_at_gte=2026-03-28T11:00:00Z&created_at_lte=2026-03-28T11:30:00Z"), expected);
@@ -135,9 +142,10 @@ public sealed class ConnectionsSummaryTests(InfrastructureFixture infrastructure
     private static Guid[] Sorted(params Conference[] conferences) =>
         conferences.Select(c => c.Id).OrderBy(id => id.ToString(), StringComparer.Ordinal).ToArray();
 
-    [Fact]
-    public async Task Setup_time_buckets_by_exact_milliseconds_with_naive_and_offset_times()
+    [Theory, BothSources]
+    public async Task Setup_time_buckets_by_exact_milliseconds_with_naive_and_offset_times(SummarySource source)
     {
+        await StartAsync(source);
         var a = _data.Conference(_app);
         var b = _data.Conference(_app);
         // 249.999 ms and 249 ms (start without fraction): "< 250 ms"; conference a listed once.
@@ -154,7 +162,7 @@ public sealed class ConnectionsSummaryTests(InfrastructureFixture infrastructure
         AddTimed(b, "2024-01-15 05:30:00-05:00", "2024-01-15 10:30:05");
         // Zero is a valid setup time.
         AddTimed(b, "2024-01-15 10:30:00", "2024-01-15 10:30:00");
-        await _data.SaveAsync();
+        await _scenario!.SaveAsync();
 
         await JsonAssert.OkBodyAsync(_client, Url("setup-time-summary"), SetupTimeBody(
             (0, 3, Sorted(a, b)),
@@ -196,38 +204,44 @@ public sealed class ConnectionsSummaryTests(InfrastructureFixture infrastructure
         },
     };
 
+    public static TheoryData<SummarySource, string, string?> SkippedConnectionInfosOnBothSources =>
+        BothSourcesAttribute.Cross(SkippedConnectionInfos);
+
     [Theory]
-    [MemberData(nameof(SkippedConnectionInfos))]
-    public async Task Setup_time_skips_a_connection_that_has_no_valid_first_negotiation(string reason, string? connectionInfo)
+    [MemberData(nameof(SkippedConnectionInfosOnBothSources))]
+    public async Task Setup_time_skips_a_connection_that_has_no_valid_first_negotiation(SummarySource source, string reason, string? connectionInfo)
     {
+        await StartAsync(source);
         Assert.NotNull(reason);
         AddTimed(_conference, "2024-01-15 10:30:00", "2024-01-15 10:30:00.3");
         AddConnection(c => c.ConnectionInfo = connectionInfo);
-        await _data.SaveAsync();
+        await _scenario!.SaveAsync();
 
         await JsonAssert.OkBodyAsync(_client, Url("setup-time-summary"), SetupTimeBody((1, 1, [_conference.Id])));
     }
 
-    [Fact]
-    public async Task Setup_time_counts_only_active_connections_in_the_window()
+    [Theory, BothSources]
+    public async Task Setup_time_counts_only_active_connections_in_the_window(SummarySource source)
     {
+        await StartAsync(source);
         var at = new DateTime(2026, 3, 28, 11, 0, 0, DateTimeKind.Utc);
         AddTimed(_conference, "2024-01-15 10:30:00", "2024-01-15 10:30:00.3").CreatedAt = at;
         AddTimed(_conference, "2024-01-15 10:30:00", "2024-01-15 10:30:00.3").CreatedAt = at.AddMinutes(-1);
         var deleted = AddTimed(_conference, "2024-01-15 10:30:00", "2024-01-15 10:30:00.3");
         deleted.CreatedAt = at;
         deleted.IsActive = false;
-        await _data.SaveAsync();
+        await _scenario!.SaveAsync();
 
         var expected = SetupTimeBody((1, 1, [_conference.Id]));
         await JsonAssert.OkBodyAsync(_client, Url("setup-time-summary", "&created_at_gte=2026-03-28T11:00:00Z"), expected);
         await JsonAssert.OkBodyAsync(_client, Url("setup-time-summary", "&created_at_gte=2026-03-28T13:00:00%2B02:00"), expected);
     }
 
-    [Fact]
-    public async Task Setup_time_of_an_app_without_connections_lists_all_buckets_empty()
+    [Theory, BothSources]
+    public async Task Setup_time_of_an_app_without_connections_lists_all_buckets_empty(SummarySource source)
     {
-        await _data.SaveAsync();
+        await StartAsync(source);
+        await _scenario!.SaveAsync();
 
         await JsonAssert.OkBodyAsync(_client, Url("setup-time-summary"), SetupTimeBody());
     }

@@ -1,3 +1,4 @@
+using PeerMetrics.Api.Summaries;
 
 namespace PeerMetrics.Api.Tests.Summaries;
 
@@ -6,10 +7,10 @@ public sealed class IssuesSummaryTests(InfrastructureFixture infrastructure)
 {
     private static readonly DateTime Now = TestData.Now;
 
-    [Fact]
-    public async Task Issues_by_code_count_desc_then_code_with_titles()
+    [Theory, BothSources]
+    public async Task Issues_by_code_count_desc_then_code_with_titles(SummarySource source)
     {
-        await using var s = await SummaryScenario.StartAsync(infrastructure);
+        await using var s = await SummaryScenario.StartAsync(infrastructure, source);
         var person = s.Data.Participant(s.App);
         var conference = s.Data.Conference(s.App);
         // The parent conference's is_active is not checked.
@@ -45,10 +46,10 @@ public sealed class IssuesSummaryTests(InfrastructureFixture infrastructure)
             """, body);
     }
 
-    [Fact]
-    public async Task Gum_errors_by_name_skip_non_objects_and_empty_objects()
+    [Theory, BothSources]
+    public async Task Gum_errors_by_name_skip_non_objects_and_empty_objects(SummarySource source)
     {
-        await using var s = await SummaryScenario.StartAsync(infrastructure);
+        await using var s = await SummaryScenario.StartAsync(infrastructure, source);
         var person = s.Data.Participant(s.App);
         var session = s.Data.Session(s.Data.Conference(s.App), person);
         void Gum(string? data, Action<PeerMetrics.Api.Data.Issue>? configure = null) =>
@@ -91,10 +92,10 @@ public sealed class IssuesSummaryTests(InfrastructureFixture infrastructure)
             """, body);
     }
 
-    [Fact]
-    public async Task Gum_summary_of_an_app_without_errors_is_empty()
+    [Theory, BothSources]
+    public async Task Gum_summary_of_an_app_without_errors_is_empty(SummarySource source)
     {
-        await using var s = await SummaryScenario.StartAsync(infrastructure);
+        await using var s = await SummaryScenario.StartAsync(infrastructure, source);
         await s.SaveAsync();
 
         JsonAssert.Equal("""{"data":[],"total":0}""", await s.GetSummaryAsync("/v1/issues/gum-summary"));

@@ -1,26 +1,29 @@
 using PeerMetrics.Api.Data;
+using PeerMetrics.Api.Summaries;
 
 namespace PeerMetrics.Api.Tests.Summaries;
 
 [Collection(InfrastructureCollection.Name)]
 public sealed class SessionsSummaryTests(InfrastructureFixture infrastructure) : IAsyncLifetime
 {
-    private SummaryScenario _scenario = null!;
+    private SummaryScenario? _scenario;
     private HttpClient _client = null!;
     private TestData _data = null!;
     private App _app = null!;
     private Conference _conference = null!;
     private Participant _participant = null!;
 
-    public async Task InitializeAsync()
+    public Task InitializeAsync() => Task.CompletedTask;
+
+    private async Task StartAsync(SummarySource source)
     {
-        _scenario = await SummaryScenario.StartAsync(infrastructure);
+        _scenario = await SummaryScenario.StartAsync(infrastructure, source);
         (_data, _app, _client) = (_scenario.Data, _scenario.App, _scenario.Client);
         _conference = _data.Conference(_app);
         _participant = _data.Participant(_app);
     }
 
-    public async Task DisposeAsync() => await _scenario.DisposeAsync();
+    public async Task DisposeAsync() => await (_scenario?.DisposeAsync() ?? ValueTask.CompletedTask);
 
     private string Url(string extra = "") => $"/v1/sessions/summary?appId={_app.Id}{extra}";
 
@@ -39,9 +42,10 @@ public sealed class SessionsSummaryTests(InfrastructureFixture infrastructure) :
         "{\"country_code\":" + country + ",\"region_code\":\"\",\"city\":" + city + ",\"latitude\":" + latitude
         + ",\"longitude\":" + longitude + "}";
 
-    [Fact]
-    public async Task Browsers_and_os_come_from_non_empty_platform_objects_with_unknown_for_unusable_names()
+    [Theory, BothSources]
+    public async Task Browsers_and_os_come_from_non_empty_platform_objects_with_unknown_for_unusable_names(SummarySource source)
     {
+        await StartAsync(source);
         AddSession(Platform("""{"name":"Chrome","version":"120"}""", """{"name":"Windows"}"""));
         AddSession(Platform("""{"name":"Chrome"}""", """{"name":"Mac OS"}"""));
         AddSession(Platform("""{"name":"Firefox"}""", """{"name":"Linux"}"""));
@@ -55,7 +59,7 @@ public sealed class SessionsSummaryTests(InfrastructureFixture infrastructure) :
         AddSession(platform: "\"Chrome\"");
         AddSession(platform: "[{\"browser\":{\"name\":\"Chrome\"}}]");
         AddSession(platform: "{}");
-        await _data.SaveAsync();
+        await _scenario!.SaveAsync();
 
         await JsonAssert.OkBodyAsync(_client, Url(), """
             {"browsers":[{"name":"Unknown","count":4},{"name":"Chrome","count":2},{"name":"Firefox","count":1}],
@@ -64,14 +68,15 @@ public sealed class SessionsSummaryTests(InfrastructureFixture infrastructure) :
             """);
     }
 
-    [Fact]
-    public async Task Ties_are_broken_by_name_in_ordinal_order()
+    [Theory, BothSources]
+    public async Task Ties_are_broken_by_name_in_ordinal_order(SummarySource source)
     {
+        await StartAsync(source);
         foreach (var name in new[] { "edge", "Edge", "Zebra", "Arc", "Arc" })
         {
             AddSession(Platform($$"""{"name":"{{name}}"}""", """{"name":"Windows"}"""));
         }
-        await _data.SaveAsync();
+        await _scenario!.SaveAsync();
 
         await JsonAssert.OkBodyAsync(_client, Url(), """
             {"browsers":[{"name":"Arc","count":2},{"name":"Edge","count":1},{"name":"Zebra","count":1},{"name":"edge","count":1}],
@@ -79,9 +84,10 @@ public sealed class SessionsSummaryTests(InfrastructureFixture infrastructure) :
             """);
     }
 
-    [Fact]
-    public async Task Countries_skip_null_empty_and_non_string_codes()
+    [Theory, BothSources]
+    public async Task Countries_skip_null_empty_and_non_string_codes(SummarySource source)
     {
+        await StartAsync(source);
         AddSession(geoIp: Geo("\"US\"", "null", "null", "null"));
         AddSession(geoIp: Geo("\"US\"", "null", "null", "null"));
         AddSession(geoIp: Geo("\"DE\"", "null", "null", "null"));
@@ -93,7 +99,7 @@ public sealed class SessionsSummaryTests(InfrastructureFixture infrastructure) :
         AddSession(geoIp: "[{\"country_code\":\"US\"}]");
         AddSession(geoIp: "{}");
         AddSession(geoIp: null);
-        await _data.SaveAsync();
+        await _scenario!.SaveAsync();
 
         await JsonAssert.OkBodyAsync(_client, Url(), """
             {"browsers":[],"os":[],
@@ -102,9 +108,10 @@ public sealed class SessionsSummaryTests(InfrastructureFixture infrastructure) :
             """);
     }
 
-    [Fact]
-    public async Task Cities_need_two_parseable_coordinates_not_both_zero()
+    [Theory, BothSources]
+    public async Task Cities_need_two_parseable_coordinates_not_both_zero(SummarySource source)
     {
+        await StartAsync(source);
         // Numeric strings (App Engine headers) and JSON numbers (ipstack) both parse.
         AddSession(geoIp: Geo("\"US\"", "\"San Jose\"", "\"37.342\"", "\"-121.9\""));
         AddSession(geoIp: Geo("\"DE\"", "\"Berlin\"", "52.52", "13.405"));
@@ -125,7 +132,7 @@ public sealed class SessionsSummaryTests(InfrastructureFixture infrastructure) :
         AddSession(geoIp: Geo("\"XX\"", "\"Bad\"", "1" + new string('0', 400), "5"));
         AddSession(geoIp: Geo("\"XX\"", "\"\"", "1", "2"));
         AddSession(geoIp: Geo("\"XX\"", "7", "1", "2"));
-        await _data.SaveAsync();
+        await _scenario!.SaveAsync();
 
         await JsonAssert.OkBodyAsync(_client, Url(), """
             {"browsers":[],"os":[],
@@ -137,9 +144,10 @@ public sealed class SessionsSummaryTests(InfrastructureFixture infrastructure) :
             """);
     }
 
-    [Fact]
-    public async Task A_city_takes_the_coordinates_of_its_earliest_counted_session()
+    [Theory, BothSources]
+    public async Task A_city_takes_the_coordinates_of_its_earliest_counted_session(SummarySource source)
     {
+        await StartAsync(source);
         var at = TestData.Now;
         // Earliest overall, but its coordinates do not parse, so it is not counted.
         AddSession(geoIp: Geo("\"US\"", "\"Springfield\"", "\"n/a\"", "\"1\""), configure: s => s.CreatedAt = at.AddHours(-2));
@@ -155,7 +163,7 @@ public sealed class SessionsSummaryTests(InfrastructureFixture infrastructure) :
             s.CreatedAt = at;
             s.Id = Guid.Parse("00000000-0000-0000-0000-00000000000f");
         });
-        await _data.SaveAsync();
+        await _scenario!.SaveAsync();
 
         await JsonAssert.OkBodyAsync(_client, Url(), """
             {"browsers":[],"os":[],"countries":[{"code":"US","count":4}],
@@ -163,9 +171,10 @@ public sealed class SessionsSummaryTests(InfrastructureFixture infrastructure) :
             """);
     }
 
-    [Fact]
-    public async Task Only_active_sessions_of_the_app_in_the_window_count_whatever_the_conference_state()
+    [Theory, BothSources]
+    public async Task Only_active_sessions_of_the_app_in_the_window_count_whatever_the_conference_state(SummarySource source)
     {
+        await StartAsync(source);
         var at = new DateTime(2026, 3, 28, 11, 0, 0, DateTimeKind.Utc);
         var chrome = Platform("""{"name":"Chrome"}""", """{"name":"Windows"}""");
         AddSession(chrome, configure: s => s.CreatedAt = at);
@@ -175,7 +184,7 @@ public sealed class SessionsSummaryTests(InfrastructureFixture infrastructure) :
         _data.Session(inactiveConference, _participant, s => { s.CreatedAt = at; s.Platform = chrome; });
         var other = _data.Conference(_data.App(_data.Organization()));
         _data.Session(other, _participant, s => { s.CreatedAt = at; s.Platform = chrome; });
-        await _data.SaveAsync();
+        await _scenario!.SaveAsync();
 
         const string expected = """
             {"browsers":[{"name":"Chrome","count":2}],"os":[{"name":"Windows","count":2}],"countries":[],"cities":[]}
@@ -184,10 +193,11 @@ public sealed class SessionsSummaryTests(InfrastructureFixture infrastructure) :
         await JsonAssert.OkBodyAsync(_client, Url("&created_at_gte=2026-03-28T13:00:00%2B02:00"), expected);
     }
 
-    [Fact]
-    public async Task An_app_without_sessions_has_empty_lists()
+    [Theory, BothSources]
+    public async Task An_app_without_sessions_has_empty_lists(SummarySource source)
     {
-        await _data.SaveAsync();
+        await StartAsync(source);
+        await _scenario!.SaveAsync();
 
         await JsonAssert.OkBodyAsync(_client, Url(), """{"browsers":[],"os":[],"countries":[],"cities":[]}""");
     }
