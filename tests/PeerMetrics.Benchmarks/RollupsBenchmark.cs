@@ -60,6 +60,10 @@ internal static class RollupsBenchmark
         }
         foreach (var scale in scales)
         {
+            await FootprintAsync(scale);
+        }
+        foreach (var scale in scales)
+        {
             var differences = await RollupsVerifier.VerifyAsync(scale.Connection, [scale.App], [.. windows.Select(w => (w.From, w.Until))], CancellationToken.None);
             Console.WriteLine();
             Console.WriteLine($"Scale {scale.Factor}: rollups vs raw over these windows: {(differences.Count == 0 ? "identical" : $"{differences.Count} DIFFERENCES")}");
@@ -99,6 +103,53 @@ internal static class RollupsBenchmark
         Console.WriteLine($"Backfilled the rollups in {clock.Elapsed.TotalSeconds:F1} s");
         await ExecuteAsync(connection, "ANALYZE");
         return new Scale(factor, connectionString, connection, Guid.Parse(seed["apps"]![0]!["id"]!.GetValue<string>()));
+    }
+
+    // The tables the rollups summarize; the rollups' footprint is measured against theirs.
+    private static readonly string[] Summarized =
+        ["conference", "app_issue", "app_connection", "app_session", "participant_conferences", "participant"];
+
+    /// <summary>
+    /// The rollups schema's size (heap, indexes and TOAST of every table, after a VACUUM) against the six tables
+    /// it summarizes, per relation and in total.
+    /// </summary>
+    private static async Task FootprintAsync(Scale scale)
+    {
+        await ExecuteAsync(scale.Connection, "VACUUM ANALYZE");
+        await using var command = new NpgsqlCommand("""
+            SELECT n.nspname, c.relname, c.reltuples::bigint, pg_total_relation_size(c.oid)
+            FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+            WHERE c.relkind = 'r' AND (n.nspname = @schema OR (n.nspname = 'public' AND c.relname = ANY (@summarized)))
+            ORDER BY n.nspname <> @schema, pg_total_relation_size(c.oid) DESC
+            """, scale.Connection);
+        command.Parameters.AddWithValue("schema", RollupsSql.Schema);
+        command.Parameters.AddWithValue("summarized", Summarized);
+        var relations = new List<(string Schema, string Name, long Rows, long Bytes)>();
+        await using (var reader = await command.ExecuteReaderAsync())
+        {
+            while (await reader.ReadAsync())
+            {
+                relations.Add((reader.GetString(0), reader.GetString(1), reader.GetInt64(2), reader.GetInt64(3)));
+            }
+        }
+        var rollups = relations.Where(r => r.Schema == RollupsSql.Schema).ToList();
+        var tables = relations.Where(r => r.Schema != RollupsSql.Schema).ToList();
+        static double Mb(long bytes) => bytes / 1_000_000.0;
+        Console.WriteLine();
+        Console.WriteLine($"## Footprint, scale {scale.Factor}: the {RollupsSql.Schema} schema (version {RollupsSql.Version}) vs the six tables it summarizes");
+        Console.WriteLine();
+        Console.WriteLine("| relation | rows | MB (heap + indexes + TOAST) |");
+        Console.WriteLine("|---|---:|---:|");
+        foreach (var (schema, name, rows, bytes) in relations.Where(r => r.Bytes >= 1_000_000))
+        {
+            Console.WriteLine($"| {schema}.{name} | {rows:N0} | {Mb(bytes):F1} |");
+        }
+        var rollupsBytes = rollups.Sum(r => r.Bytes);
+        var tablesBytes = tables.Sum(r => r.Bytes);
+        Console.WriteLine($"| **{RollupsSql.Schema}** (all {rollups.Count} tables) | {rollups.Sum(r => Math.Max(r.Rows, 0)):N0} | **{Mb(rollupsBytes):F1}** |");
+        Console.WriteLine($"| **the six tables** | {tables.Sum(r => Math.Max(r.Rows, 0)):N0} | **{Mb(tablesBytes):F1}** |");
+        Console.WriteLine();
+        Console.WriteLine($"Scale {scale.Factor}: rollups / tables = {100.0 * rollupsBytes / tablesBytes:F1} %");
     }
 
     /// <summary>Median ms per scale; each run measures every scale once, in turn, after one warm-up run each.</summary>
