@@ -12,7 +12,8 @@ namespace PeerMetrics.Benchmarks;
 /// <summary>
 /// <c>-- --rollups [--scales 1,10] [--runs 25]</c>: each summary's SQL, raw vs rollups, on seeded data (default
 /// window, 7 days, 1 hour), every scale in its own database of one Postgres, the runs interleaved across scales so
-/// their ratio is measured side by side; then, on the first scale's data, the write-side cost of the triggers with
+/// their ratio is measured side by side; the rollups schema's size against the six tables it summarizes, per scale;
+/// then, on the first scale's data, the write-side cost of the triggers with
 /// Django-shaped statements, triggers enabled and disabled in alternating rounds, 1 and 8 writers on one app.
 /// </summary>
 internal static class RollupsBenchmark
@@ -109,6 +110,8 @@ internal static class RollupsBenchmark
     private static readonly string[] Summarized =
         ["conference", "app_issue", "app_connection", "app_session", "participant_conferences", "participant"];
 
+    private const string Schema = "peermetrics_rollups";
+
     /// <summary>
     /// The rollups schema's size (heap, indexes and TOAST of every table, after a VACUUM) against the six tables
     /// it summarizes, per relation and in total.
@@ -116,13 +119,14 @@ internal static class RollupsBenchmark
     private static async Task FootprintAsync(Scale scale)
     {
         await ExecuteAsync(scale.Connection, "VACUUM ANALYZE");
+        var version = (await RollupsDatabase.StatusAsync(scale.Connection, CancellationToken.None))!.Version;
         await using var command = new NpgsqlCommand("""
             SELECT n.nspname, c.relname, c.reltuples::bigint, pg_total_relation_size(c.oid)
             FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
             WHERE c.relkind = 'r' AND (n.nspname = @schema OR (n.nspname = 'public' AND c.relname = ANY (@summarized)))
             ORDER BY n.nspname <> @schema, pg_total_relation_size(c.oid) DESC
             """, scale.Connection);
-        command.Parameters.AddWithValue("schema", RollupsSql.Schema);
+        command.Parameters.AddWithValue("schema", Schema);
         command.Parameters.AddWithValue("summarized", Summarized);
         var relations = new List<(string Schema, string Name, long Rows, long Bytes)>();
         await using (var reader = await command.ExecuteReaderAsync())
@@ -132,11 +136,11 @@ internal static class RollupsBenchmark
                 relations.Add((reader.GetString(0), reader.GetString(1), reader.GetInt64(2), reader.GetInt64(3)));
             }
         }
-        var rollups = relations.Where(r => r.Schema == RollupsSql.Schema).ToList();
-        var tables = relations.Where(r => r.Schema != RollupsSql.Schema).ToList();
+        var rollups = relations.Where(r => r.Schema == Schema).ToList();
+        var tables = relations.Where(r => r.Schema != Schema).ToList();
         static double Mb(long bytes) => bytes / 1_000_000.0;
         Console.WriteLine();
-        Console.WriteLine($"## Footprint, scale {scale.Factor}: the {RollupsSql.Schema} schema (version {RollupsSql.Version}) vs the six tables it summarizes");
+        Console.WriteLine($"## Footprint, scale {scale.Factor}: the {Schema} schema (version {version}) vs the six tables it summarizes");
         Console.WriteLine();
         Console.WriteLine("| relation | rows | MB (heap + indexes + TOAST) |");
         Console.WriteLine("|---|---:|---:|");
@@ -146,7 +150,7 @@ internal static class RollupsBenchmark
         }
         var rollupsBytes = rollups.Sum(r => r.Bytes);
         var tablesBytes = tables.Sum(r => r.Bytes);
-        Console.WriteLine($"| **{RollupsSql.Schema}** (all {rollups.Count} tables) | {rollups.Sum(r => Math.Max(r.Rows, 0)):N0} | **{Mb(rollupsBytes):F1}** |");
+        Console.WriteLine($"| **{Schema}** (all {rollups.Count} tables) | {rollups.Sum(r => Math.Max(r.Rows, 0)):N0} | **{Mb(rollupsBytes):F1}** |");
         Console.WriteLine($"| **the six tables** | {tables.Sum(r => Math.Max(r.Rows, 0)):N0} | **{Mb(tablesBytes):F1}** |");
         Console.WriteLine();
         Console.WriteLine($"Scale {scale.Factor}: rollups / tables = {100.0 * rollupsBytes / tablesBytes:F1} %");
