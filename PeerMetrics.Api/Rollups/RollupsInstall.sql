@@ -216,48 +216,50 @@ CREATE INDEX IF NOT EXISTS session_cell_conference ON peermetrics_rollups.sessio
 CREATE INDEX IF NOT EXISTS session_cell_app_minute ON peermetrics_rollups.session_cell (app_id, minute);
 
 -- The rollups of whole buckets, per app: level 1 = ten minutes, 2 = hour, 3 = day (bucket = its UTC start).
--- Minutes are not stored: the cells are the minutes (see the views below).
+-- Minutes are not stored: the cells are the minutes (see the views below). Each is read, replaced and deleted
+-- by whole buckets, so its one index is on (app_id, level, bucket), not unique: a bucket's rows share one key,
+-- which the index stores once (deduplication). A bucket's groups are unique by construction (GROUP BY).
 CREATE TABLE IF NOT EXISTS peermetrics_rollups.conference_status_stored (
     app_id uuid NOT NULL, level smallint NOT NULL, bucket timestamptz NOT NULL,
-    success bigint NOT NULL, warning bigint NOT NULL, error bigint NOT NULL, ongoing bigint NOT NULL, total bigint NOT NULL,
-    PRIMARY KEY (app_id, level, bucket)
+    success bigint NOT NULL, warning bigint NOT NULL, error bigint NOT NULL, ongoing bigint NOT NULL, total bigint NOT NULL
 );
+CREATE INDEX IF NOT EXISTS conference_status_stored_bucket ON peermetrics_rollups.conference_status_stored (app_id, level, bucket);
 CREATE TABLE IF NOT EXISTS peermetrics_rollups.conference_duration_stored (
     app_id uuid NOT NULL, level smallint NOT NULL, bucket timestamptz NOT NULL,
-    duration_from integer NOT NULL, conferences bigint NOT NULL,
-    PRIMARY KEY (app_id, level, bucket, duration_from)
+    duration_from integer NOT NULL, conferences bigint NOT NULL
 );
+CREATE INDEX IF NOT EXISTS conference_duration_stored_bucket ON peermetrics_rollups.conference_duration_stored (app_id, level, bucket);
 CREATE TABLE IF NOT EXISTS peermetrics_rollups.conference_participants_stored (
     app_id uuid NOT NULL, level smallint NOT NULL, bucket timestamptz NOT NULL,
-    participants integer NOT NULL, conferences bigint NOT NULL,
-    PRIMARY KEY (app_id, level, bucket, participants)
+    participants integer NOT NULL, conferences bigint NOT NULL
 );
+CREATE INDEX IF NOT EXISTS conference_participants_stored_bucket ON peermetrics_rollups.conference_participants_stored (app_id, level, bucket);
 CREATE TABLE IF NOT EXISTS peermetrics_rollups.issue_code_stored (
     app_id uuid NOT NULL, level smallint NOT NULL, bucket timestamptz NOT NULL,
-    code varchar(32) NOT NULL, issues bigint NOT NULL,
-    PRIMARY KEY (app_id, level, bucket, code)
+    code varchar(32) NOT NULL, issues bigint NOT NULL
 );
+CREATE INDEX IF NOT EXISTS issue_code_stored_bucket ON peermetrics_rollups.issue_code_stored (app_id, level, bucket);
 CREATE TABLE IF NOT EXISTS peermetrics_rollups.issue_gum_stored (
     app_id uuid NOT NULL, level smallint NOT NULL, bucket timestamptz NOT NULL,
-    name text NOT NULL, issues bigint NOT NULL, first_at timestamptz, first_id uuid, first_message text,
-    PRIMARY KEY (app_id, level, bucket, name)
+    name text NOT NULL, issues bigint NOT NULL, first_at timestamptz, first_id uuid, first_message text
 );
+CREATE INDEX IF NOT EXISTS issue_gum_stored_bucket ON peermetrics_rollups.issue_gum_stored (app_id, level, bucket);
 CREATE TABLE IF NOT EXISTS peermetrics_rollups.connection_type_stored (
     app_id uuid NOT NULL, level smallint NOT NULL, bucket timestamptz NOT NULL,
-    direct bigint NOT NULL, relayed bigint NOT NULL,
-    PRIMARY KEY (app_id, level, bucket)
+    direct bigint NOT NULL, relayed bigint NOT NULL
 );
+CREATE INDEX IF NOT EXISTS connection_type_stored_bucket ON peermetrics_rollups.connection_type_stored (app_id, level, bucket);
 CREATE TABLE IF NOT EXISTS peermetrics_rollups.connection_setup_stored (
     app_id uuid NOT NULL, level smallint NOT NULL, bucket timestamptz NOT NULL,
-    setup_bucket integer NOT NULL, connections bigint NOT NULL, conference_ids uuid[] NOT NULL,
-    PRIMARY KEY (app_id, level, bucket, setup_bucket)
+    setup_bucket integer NOT NULL, connections bigint NOT NULL, conference_ids uuid[] NOT NULL
 );
+CREATE INDEX IF NOT EXISTS connection_setup_stored_bucket ON peermetrics_rollups.connection_setup_stored (app_id, level, bucket);
 CREATE TABLE IF NOT EXISTS peermetrics_rollups.session_list_stored (
     app_id uuid NOT NULL, level smallint NOT NULL, bucket timestamptz NOT NULL,
     kind smallint NOT NULL, name text NOT NULL, sessions bigint NOT NULL,
-    first_at timestamptz, first_id uuid, latitude float8, longitude float8,
-    PRIMARY KEY (app_id, level, bucket, kind, name)
+    first_at timestamptz, first_id uuid, latitude float8, longitude float8
 );
+CREATE INDEX IF NOT EXISTS session_list_stored_bucket ON peermetrics_rollups.session_list_stored (app_id, level, bucket);
 
 -- The rollups the summaries read, one view each: the stored levels 1 to 3, and level 0 (minute) straight from
 -- the cells, one row per cell (bucket = its minute). Every summary sums, takes the first by (created_at, id) or
