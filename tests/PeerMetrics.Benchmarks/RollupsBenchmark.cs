@@ -387,7 +387,7 @@ internal static class RollupsBenchmark
                 JOIN conference c ON c.id = s.conference_id JOIN app_connection x ON x.session_id = s.id
                 WHERE c.app_id = @app AND jsonb_typeof(x.connection_info -> 'negotiations') = 'array'
                 ORDER BY s.created_at DESC, s.id OFFSET @offset LIMIT 1
-                """, connection);
+                """, connection) { CommandTimeout = 0 }; // a sort of the app's sessions: slow at scale 10 on a busy machine
             pick.Parameters.AddWithValue("app", app);
             pick.Parameters.AddWithValue("offset", writer * 97);
             Guid conference, participant, session, connectionId;
