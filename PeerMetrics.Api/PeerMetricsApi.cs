@@ -1,4 +1,5 @@
 using PeerMetrics.Api.Auth;
+using PeerMetrics.Api.Hosting;
 using PeerMetrics.Api.Internal;
 using PeerMetrics.Api.Summaries;
 
@@ -59,6 +60,7 @@ public static class PeerMetricsApi
                 .WithSummary(summary.Description)
                 .WithTags(summary.Tag)
                 .Produces(StatusCodes.Status200OK, summary.ResponseType)
+                .WithQueryParameters(SummaryRequestParser.Parameters)
                 .WithMetadata(summary);
         }
     }

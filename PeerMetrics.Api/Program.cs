@@ -10,13 +10,9 @@ using PeerMetrics.Api.Seeding;
 
 var builder = WebApplication.CreateBuilder(args);
 
-if (args is ["seed", ..])
+if (ApiCommandLine.IsCommand(args))
 {
-    return await SeedCommand.RunAsync(builder, args[1..]);
-}
-if (args is ["rollups", ..])
-{
-    return await RollupsCommand.RunAsync(builder, args[1..]);
+    return await ApiCommandLine.RunAsync(builder, args);
 }
 
 builder.AddServiceDefaults();

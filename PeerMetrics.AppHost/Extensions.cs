@@ -1,5 +1,5 @@
-using System.Diagnostics;
 using System.Globalization;
+using CliWrap;
 using Microsoft.Extensions.Configuration;
 
 namespace PeerMetrics.AppHost;
@@ -18,8 +18,9 @@ internal static class Extensions
     public const string DatabaseName = "peermetrics";
     public const string CacheName = "cache";
 
-    // Pinned rather than Aspire's defaults, which move with every Aspire release: the versions the local mode and
-    // the tests run (Debian 12's Postgres 15 and Redis 7.0), so a deployment runs what was tested.
+    // Pinned rather than Aspire's defaults, which move with every Aspire release: the versions the tests run on
+    // Debian 12 (Postgres 15, Redis 7.0), so a deployment runs what was tested. The local mode runs whatever is
+    // installed instead (the newest Postgres, see LocalInfrastructure.FindBinaries).
     public const string PostgresImageTag = "15.18";
     public const string RedisImageTag = "7.0.15";
 
@@ -53,6 +54,7 @@ internal static class Extensions
                 .AddDatabase(DatabaseName).AsConnectionString(builder);
             cache = builder.AddRedis(CacheName).WithImageTag(RedisImageTag)
                 .WithArgs(context => RedisMemoryLimit.AppendToContainerCommand(context, builder.Configuration))
+                .WithoutDevelopmentCertificate()
                 .AsConnectionString(builder);
             return true;
         }
@@ -71,6 +73,18 @@ internal static class Extensions
         cache = builder.AddLocalRedis("redis", CacheName, binaries.RedisServer!);
         return true;
     }
+
+    /// <summary>
+    /// Everything the application serves on this machine is plain HTTP or TCP on loopback, the dashboard included
+    /// (launch profile <c>http</c>): a run needs no development certificate. Said per resource, because Aspire offers
+    /// one to every project and to the Redis container and, when none is trusted (a fresh machine), shows an error
+    /// banner on the dashboard.
+    /// </summary>
+    public static IResourceBuilder<T> WithoutDevelopmentCertificate<T>(this IResourceBuilder<T> resource)
+        where T : IResourceWithEnvironment, IResourceWithArgs =>
+#pragma warning disable ASPIRECERTIFICATES001 // Experimental in Aspire 13.6; the AppHost tests check its effect.
+        resource.WithoutHttpsCertificate();
+#pragma warning restore ASPIRECERTIFICATES001
 
     /// <summary>
     /// The HS256 key shared by the Api (validates) and the Prewarmer (mints its refresh token). Generated on first
@@ -175,42 +189,23 @@ internal static class Extensions
     {
         var preferred = Environment.GetEnvironmentVariable("ASPIRE_CONTAINER_RUNTIME");
         string[] runtimes = string.IsNullOrEmpty(preferred) ? ["docker", "podman"] : [preferred];
-        return runtimes.Any(runtime => Succeeds(runtime, ["info"], TimeSpan.FromSeconds(5)));
+        // The AppHost's model is built synchronously, before anything else runs: blocking here waits for nothing else.
+        return runtimes.Any(runtime => AnswersAsync(runtime).GetAwaiter().GetResult());
     }
 
-    private static bool Succeeds(string fileName, string[] arguments, TimeSpan timeout)
+    private static async Task<bool> AnswersAsync(string runtime)
     {
-        var info = new ProcessStartInfo(fileName)
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        foreach (var argument in arguments)
-        {
-            info.ArgumentList.Add(argument);
-        }
-
+        // Past the timeout the CLI is killed; its output is drained and dropped.
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(5));
         try
         {
-            using var process = Process.Start(info);
-            if (process is null)
-            {
-                return false;
-            }
-            // Drain the pipes so a chatty CLI cannot block on a full buffer.
-            _ = process.StandardOutput.ReadToEndAsync();
-            _ = process.StandardError.ReadToEndAsync();
-            if (!process.WaitForExit(timeout))
-            {
-                process.Kill(entireProcessTree: true);
-                return false;
-            }
-            return process.ExitCode == 0;
+            var result = await Cli.Wrap(runtime).WithArguments(["info"]).WithValidation(CommandResultValidation.None)
+                .ExecuteAsync(timeout.Token);
+            return result.IsSuccess;
         }
-        catch (System.ComponentModel.Win32Exception)
+        catch (Exception exception) when (exception is OperationCanceledException or System.ComponentModel.Win32Exception)
         {
-            // Not installed.
+            // Hung, or not installed.
             return false;
         }
     }

@@ -1,7 +1,7 @@
-using System.Diagnostics;
 using System.Net.Sockets;
 using System.Security.Cryptography;
 using System.Text;
+using CliWrap;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
@@ -95,11 +95,16 @@ internal static class LocalInfrastructure
         // Bounded: past the limit Redis evicts the least recently used keys instead of growing.
         server.WithArgs(RedisMemoryLimit.Arguments(builder.Configuration));
 
+        // The connection string is known once the port is allocated, before the process starts; the check runs after.
+        var connection = ReferenceExpression.Create($"127.0.0.1:{port}");
+        string? connectionString = null;
+        server.OnBeforeResourceStarted(async (_, _, ct) => connectionString = await connection.GetValueAsync(ct));
         var check = $"{name}-pong";
-        builder.Services.AddHealthChecks().AddAsyncCheck(check, ct => PingRedisAsync(port, ct));
+        builder.Services.AddHealthChecks().AddRedis(_ => connectionString ?? throw new InvalidOperationException($"{name} has not started yet"),
+            check, timeout: TimeSpan.FromSeconds(3));
         server.WithHealthCheck(check);
 
-        return builder.AddConnectionString(connectionName, ReferenceExpression.Create($"127.0.0.1:{port}"))
+        return builder.AddConnectionString(connectionName, connection)
             // WaitFor(cache) must mean "answers PING", not merely "the process was started".
             .WithHealthCheck(check)
             .AsConnectionString(builder);
@@ -220,30 +225,6 @@ internal static class LocalInfrastructure
         }
     }
 
-    private static async Task<HealthCheckResult> PingRedisAsync(EndpointReferenceExpression port, CancellationToken cancellationToken)
-    {
-        try
-        {
-            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-            timeout.CancelAfter(TimeSpan.FromSeconds(3));
-            using var client = new TcpClient();
-            await client.ConnectAsync("127.0.0.1", int.Parse(await port.GetValueAsync(timeout.Token) ?? "0"), timeout.Token);
-            await using var stream = client.GetStream();
-            await stream.WriteAsync("PING\r\n"u8.ToArray(), timeout.Token);
-            var buffer = new byte[64];
-            var read = await stream.ReadAsync(buffer, timeout.Token);
-            var reply = Encoding.ASCII.GetString(buffer, 0, read);
-            // While loading, Redis answers "-LOADING …" instead of "+PONG".
-            return reply.StartsWith("+PONG", StringComparison.Ordinal)
-                ? HealthCheckResult.Healthy()
-                : HealthCheckResult.Unhealthy($"PING answered {reply.Trim()}");
-        }
-        catch (Exception exception) when (exception is SocketException or IOException or OperationCanceledException)
-        {
-            return HealthCheckResult.Unhealthy(exception.Message);
-        }
-    }
-
     /// <summary>
     /// Postgres refuses to run as root. setpriv (unlike runuser) execs in place, so the process Aspire starts
     /// and stops is postgres itself and a stop signal reaches it directly.
@@ -253,31 +234,12 @@ internal static class LocalInfrastructure
             ? ("setpriv", [$"--reuid={PostgresUser}", $"--regid={PostgresUser}", "--init-groups", "--", tool])
             : (tool, []);
 
-    private static async Task RunAsync(string fileName, IEnumerable<string> arguments, ILogger logger, CancellationToken cancellationToken)
+    /// <summary>Runs a tool to completion, its output in the resource's log; fails when it exits non-zero.</summary>
+    private static Task RunAsync(string fileName, IEnumerable<string> arguments, ILogger logger, CancellationToken cancellationToken)
     {
-        var info = new ProcessStartInfo(fileName)
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        foreach (var argument in arguments)
-        {
-            info.ArgumentList.Add(argument);
-        }
-
-        using var process = Process.Start(info) ?? throw new InvalidOperationException($"Could not start {fileName}");
-        var output = process.StandardOutput.ReadToEndAsync(cancellationToken);
-        var error = process.StandardError.ReadToEndAsync(cancellationToken);
-        await process.WaitForExitAsync(cancellationToken);
-        foreach (var line in $"{await output}{await error}".Split('\n', StringSplitOptions.RemoveEmptyEntries))
-        {
-            logger.LogInformation("{Line}", line);
-        }
-        if (process.ExitCode != 0)
-        {
-            throw new InvalidOperationException($"{fileName} exited with {process.ExitCode}; its output is in this resource's log.");
-        }
+        var log = PipeTarget.ToDelegate(line => logger.LogInformation("{Line}", line));
+        return Cli.Wrap(fileName).WithArguments(arguments).WithStandardOutputPipe(log).WithStandardErrorPipe(log)
+            .ExecuteAsync(cancellationToken);
     }
 
     private static ILogger Logger(IServiceProvider services, IResource resource) =>

@@ -20,12 +20,14 @@ var api = builder.AddProject<Projects.PeerMetrics_Api>("api")
     .WithDemoData()
     .WithDashboardDropIn()
     .WithApiReference()
-    .WithHttpHealthCheck("/health");
+    .WithHttpHealthCheck("/health")
+    .WithoutDevelopmentCertificate();
 
 builder.AddProject<Projects.PeerMetrics_Prewarmer>("prewarmer")
     .WithReference(api).WaitFor(api)
     .WithReference(cache).WaitFor(cache)
-    .WithEnvironment("Auth__SigningKey", jwtSigningKey);
+    .WithEnvironment("Auth__SigningKey", jwtSigningKey)
+    .WithoutDevelopmentCertificate();
 
 builder.Build().Run();
 return 0;

@@ -31,10 +31,10 @@ internal sealed class DatabaseInitializer(
         if (settings.ApplyMigrations)
         {
             using var activity = ActivitySource.StartActivity("Migrate database");
-            // Inside the execution strategy so a transient failure retries the whole migration.
-            await db.Database.CreateExecutionStrategy().ExecuteAsync(
-                () => db.ApplyMigrationsAsync(cancellationToken,
-                    RollupsLocking.From(scope.ServiceProvider.GetRequiredService<IOptions<RollupsOptions>>().Value), logger));
+            // Once, not retried (the context has no retrying strategy, see DatabaseExtensions): a failure stops the
+            // start, and the orchestrator, which starts the Api once Postgres is healthy, starts it again.
+            await db.ApplyMigrationsAsync(cancellationToken,
+                RollupsLocking.From(scope.ServiceProvider.GetRequiredService<IOptions<RollupsOptions>>().Value), logger);
         }
         else
         {

@@ -5,7 +5,7 @@ namespace PeerMetrics.Api.Data;
 
 /// <summary>
 /// Checks at start-up that the database has every table and column of <see cref="RequiredSchema"/> with its
-/// type, so that an older peermetrics database (SCHEMA.md §6.6) is refused at once, with everything it lacks,
+/// type, so that an older peermetrics database (docs/schema.md, Older databases) is refused at once, with everything it lacks,
 /// instead of failing summary by summary. Tables are looked up as the Api's statements find them (the
 /// connection's search_path).
 /// </summary>

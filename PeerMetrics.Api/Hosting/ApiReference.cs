@@ -8,7 +8,9 @@ namespace PeerMetrics.Api.Hosting;
 
 /// <summary>
 /// The OpenAPI document (<c>/openapi/v1.json</c>, every environment) declares the JWT bearer scheme and requires
-/// it on every operation that needs a token; in Development, Scalar serves an interactive reference over it at
+/// it on every operation that needs a token, and declares each route's query parameters from the definitions its
+/// parser reads (<see cref="QueryParameters"/>: the handlers read the query themselves, so nothing else would
+/// declare them); in Development, Scalar serves an interactive reference over it at
 /// <c>/scalar</c>, where a pasted token is sent with every call.
 /// </summary>
 public static class ApiReference
@@ -47,6 +49,14 @@ public static class ApiReference
                         [new OpenApiSecuritySchemeReference(BearerScheme, context.Document)] = [],
                     });
                 }
+                if (context.Description.ActionDescriptor.EndpointMetadata.OfType<QueryParameters>().FirstOrDefault() is { } query)
+                {
+                    operation.Parameters ??= [];
+                    foreach (var parameter in query.All)
+                    {
+                        operation.Parameters.Add(parameter.ToOpenApi());
+                    }
+                }
                 return Task.CompletedTask;
             });
         });
@@ -56,7 +66,7 @@ public static class ApiReference
     public static WebApplication MapApiReference(this WebApplication app)
     {
         app.MapOpenApi();
-        // The reference invites calls with real tokens: a developer's tool, never mapped outside Development.
+        // The interactive reference invites calls with real tokens: a developer's tool, never mapped outside Development.
         if (app.Environment.IsDevelopment())
         {
             app.MapScalarApiReference(ReferencePath, options => options

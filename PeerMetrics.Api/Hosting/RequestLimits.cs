@@ -6,7 +6,7 @@ namespace PeerMetrics.Api.Hosting;
 /// <summary>
 /// Kestrel's request-size limits, chosen for this API instead of left at the defaults. Every route is a GET
 /// whose input is its query string; the largest request the contract allows is the drill-down with
-/// <see cref="ConferenceListApi.MaxConferenceIds"/> conference ids, far over Kestrel's default 8 KiB request
+/// <see cref="ConferenceListRequestParser.MaxConferenceIds"/> conference ids, far over Kestrel's default 8 KiB request
 /// line. Up to these limits the Api itself answers (1001 ids and more: the contract's 400); past them Kestrel
 /// refuses the request before the Api sees it (414, 431). README "Limits" lists the values and the answers.
 /// </summary>

@@ -2,6 +2,7 @@ using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
 using PeerMetrics.Api.Auth;
 using PeerMetrics.Api.Data;
+using PeerMetrics.Api.Hosting;
 using PeerMetrics.Api.Problems;
 using PeerMetrics.Api.Summaries;
 
@@ -13,6 +14,9 @@ namespace PeerMetrics.Api.Internal;
 /// </summary>
 public static class PrewarmApi
 {
+    private static readonly QueryParameter Since = new("since", QueryValue.Instant,
+        "Apps with an active conference created at or after this instant (ISO 8601; no offset = UTC).", Required: true);
+
     public static IEndpointRouteBuilder MapPrewarmApi(this IEndpointRouteBuilder app)
     {
         app.MapGroup("/internal")
@@ -20,7 +24,8 @@ public static class PrewarmApi
             .MapGet("/active-apps", GetActiveApps)
             .WithName("internal.active_apps")
             .WithSummary("Apps worth prewarming (active apps with an active conference created since `since`) and the summaries to warm.")
-            .WithTags("Internal");
+            .WithTags("Internal")
+            .WithQueryParameters([Since]);
         return app;
     }
 
@@ -40,11 +45,11 @@ public static class PrewarmApi
     private static async Task<Results<Ok<ActiveApps>, ProblemHttpResult>> GetActiveApps(
         HttpContext http, PeerMetricsDbContext db, CancellationToken cancellationToken)
     {
-        if (!http.Request.Query.ContainsKey("since"))
+        if (!http.Request.Query.ContainsKey(Since.Name))
         {
-            return ApiProblems.MissingParameter("since is required");
+            return ApiProblems.MissingParameter($"{Since.Name} is required");
         }
-        if (!SummaryRequestParser.TryParseInstant(http.Request.Query, "since", out var since, out var problem))
+        if (!SummaryRequestParser.TryParseInstant(http.Request.Query, Since.Name, out var since, out var problem))
         {
             return problem!;
         }

@@ -4,7 +4,7 @@ using Microsoft.AspNetCore.Mvc;
 namespace PeerMetrics.Api.Problems;
 
 /// <summary>
-/// The contract's error codes as RFC 9457 problem details, with the reference's code in <c>error_code</c>.
+/// The contract's error codes as RFC 9457 problem details, with the peermetrics API's code in <c>error_code</c> (docs/api.md, Errors).
 /// </summary>
 public static class ApiProblems
 {

@@ -1,3 +1,5 @@
+using System.CommandLine;
+using System.CommandLine.Parsing;
 using Microsoft.EntityFrameworkCore;
 using Npgsql;
 using PeerMetrics.Api.Data;
@@ -6,65 +8,70 @@ using PeerMetrics.Api.Summaries;
 namespace PeerMetrics.Api.Rollups;
 
 /// <summary>
-/// <c>dotnet run --project PeerMetrics.Api -- rollups install | uninstall | status | verify [--app &lt;id&gt;]</c>.
+/// <c>dotnet run --project PeerMetrics.Api -- rollups install | uninstall | status | verify [--app &lt;id&gt;] | script</c>.
 /// Progress goes to stderr, results to stdout. Reads ConnectionStrings__peermetrics.
 /// </summary>
 public static class RollupsCommand
 {
-    public const int ExitOk = 0;
-    public const int ExitFailed = 1;
-    public const int ExitUsage = 2;
+    public const string Name = "rollups";
     public const int ExitDifferent = 3;
 
-    public const string Usage = """
-        usage: PeerMetrics.Api rollups install | uninstall | status | verify [--app <id>] | script
-
-          install    create the rollups (schema peermetrics_rollups and triggers on the peermetrics tables), then
-                     backfill them from the existing rows in batches; re-run it to resume an interrupted backfill
-          uninstall  remove every rollups object and trigger; the peermetrics tables are left as before
-          status     phase, backfill progress, backlog and lag
-          verify     compare every summary's rollup answer with its raw answer over a few windows, for every
-                     app or only --app <id>; exit code 3 when any differs
-          script     print the install SQL (for review; install runs it)
-        """;
-
-    internal sealed record Options(string Verb, Guid? App, bool Help);
-
-    public static Task<int> RunAsync(WebApplicationBuilder builder, string[] args) =>
-        RunAsync(builder, args, Console.Out, Console.Error, CancellationToken.None);
-
-    public static async Task<int> RunAsync(WebApplicationBuilder builder, string[] args, TextWriter stdout, TextWriter stderr,
-        CancellationToken cancellationToken)
+    public static Command Create(WebApplicationBuilder builder)
     {
-        if (!TryParse(args, out var options, out var error))
+        var app = new Option<Guid?>("--app") { Description = "verify only this app", HelpName = "id", CustomParser = ParseApp };
+        Command[] verbs =
+        [
+            new("install", "create the rollups (schema peermetrics_rollups and triggers on the peermetrics tables), then " +
+                "backfill them from the existing rows in batches; re-run it to resume an interrupted backfill"),
+            new("uninstall", "remove every rollups object and trigger; the peermetrics tables are left as before"),
+            new("status", "phase, backfill progress, backlog and lag"),
+            new("verify", "compare every summary's rollup answer with its raw answer over a few windows, for every app " +
+                "or only --app <id>; exit code 3 when any differs") { app },
+            new("script", "print the install SQL (for review; install runs it)"),
+        ];
+        var command = new Command(Name, "The write-time rollups of the database of ConnectionStrings__peermetrics. " +
+            "Progress goes to stderr, results to stdout.");
+        foreach (var verb in verbs)
         {
-            await stderr.WriteLineAsync($"rollups: {error}");
-            await stderr.WriteLineAsync(Usage);
-            return ExitUsage;
+            verb.SetAction((parsed, cancellationToken) => RunAsync(builder, verb.Name, parsed.GetValue(app),
+                parsed.InvocationConfiguration.Output, parsed.InvocationConfiguration.Error, cancellationToken));
+            command.Add(verb);
         }
-        if (options.Help)
+        return command;
+    }
+
+    private static Guid? ParseApp(ArgumentResult result)
+    {
+        var value = result.Tokens[0].Value;
+        if (Guid.TryParse(value, out var app))
         {
-            await stdout.WriteLineAsync(Usage);
-            return ExitOk;
+            return app;
         }
-        if (options.Verb == "script")
+        result.AddError($"--app needs an app id (a UUID), got '{value}'.");
+        return null;
+    }
+
+    private static async Task<int> RunAsync(WebApplicationBuilder builder, string verb, Guid? app, TextWriter stdout,
+        TextWriter stderr, CancellationToken cancellationToken)
+    {
+        if (verb == "script")
         {
             await stdout.WriteLineAsync(RollupsSql.Install);
-            return ExitOk;
+            return ApiCommandLine.ExitOk;
         }
         var connectionString = builder.Configuration.GetConnectionString(DatabaseExtensions.ConnectionName);
         if (string.IsNullOrWhiteSpace(connectionString))
         {
             await stderr.WriteLineAsync(
                 $"rollups: no database configured: set ConnectionStrings__{DatabaseExtensions.ConnectionName} (a Npgsql connection string).");
-            return ExitFailed;
+            return ApiCommandLine.ExitFailed;
         }
         var settings = new NpgsqlConnectionStringBuilder(connectionString) { CommandTimeout = 0 };
         try
         {
             await using var connection = new NpgsqlConnection(settings.ConnectionString);
             await connection.OpenAsync(cancellationToken);
-            switch (options.Verb)
+            switch (verb)
             {
                 case "install":
                     await stderr.WriteLineAsync("rollups: installing");
@@ -74,7 +81,7 @@ public static class RollupsCommand
                     {
                         // A rollback or an old binary: the newer install stays, its Apis maintain it.
                         await WriteStatusAsync(connection, stdout, cancellationToken);
-                        return ExitOk;
+                        return ApiCommandLine.ExitOk;
                     }
                     await stderr.WriteLineAsync("rollups: installed; backfilling");
                     var backfill = builder.Configuration.GetValue($"{RollupsOptions.SectionName}:{nameof(RollupsOptions.BackfillBatch)}", 2_000);
@@ -83,28 +90,28 @@ public static class RollupsCommand
                     await RollupsDatabase.CatchUpAsync(connection, backfill, resetDelay, message => stderr.WriteLine($"rollups: {message}"),
                         cancellationToken);
                     await WriteStatusAsync(connection, stdout, cancellationToken);
-                    return ExitOk;
+                    return ApiCommandLine.ExitOk;
                 case "uninstall":
                     await RollupsDatabase.UninstallAsync(connection, RollupsLocking.From(Bind(builder)),
                         message => stderr.WriteLine($"rollups: {message}"), cancellationToken);
                     await stdout.WriteLineAsync("rollups: uninstalled");
-                    return ExitOk;
+                    return ApiCommandLine.ExitOk;
                 case "status":
                     await WriteStatusAsync(connection, stdout, cancellationToken);
-                    return ExitOk;
+                    return ApiCommandLine.ExitOk;
                 default:
                     if (await RollupsDatabase.StatusAsync(connection, cancellationToken) is not { } installed)
                     {
                         await stderr.WriteLineAsync("rollups: not installed");
-                        return ExitFailed;
+                        return ApiCommandLine.ExitFailed;
                     }
                     if (!installed.Readable)
                     {
                         await stderr.WriteLineAsync($"rollups: {RollupsMonitor.VersionReason(installed)}; nothing to verify with this build");
-                        return ExitFailed;
+                        return ApiCommandLine.ExitFailed;
                     }
                     var windows = RollupsVerifier.Windows(DateTime.UtcNow);
-                    var differences = await RollupsVerifier.VerifyAsync(connection, options.App is { } app ? [app] : null, windows,
+                    var differences = await RollupsVerifier.VerifyAsync(connection, app is { } only ? [only] : null, windows,
                         cancellationToken);
                     foreach (var difference in differences)
                     {
@@ -116,13 +123,13 @@ public static class RollupsCommand
                     await stdout.WriteLineAsync(differences.Count == 0
                         ? $"rollups: verified {SummaryCatalog.All.Count} summaries over {windows.Count} windows: identical"
                         : $"rollups: {differences.Count} difference(s)");
-                    return differences.Count == 0 ? ExitOk : ExitDifferent;
+                    return differences.Count == 0 ? ApiCommandLine.ExitOk : ExitDifferent;
             }
         }
         catch (Exception e) when (e is NpgsqlException or InvalidOperationException)
         {
             await stderr.WriteLineAsync($"rollups: failed: {e.Message}");
-            return ExitFailed;
+            return ApiCommandLine.ExitFailed;
         }
     }
 
@@ -141,41 +148,5 @@ public static class RollupsCommand
             : $"rollups: version {status.Version} (readers from {status.MinReaderVersion}; this build {RollupsSql.Version}" +
               $"{(status.Readable ? "" : ", cannot read it")}), {status.Phase}{(status.Ready ? "" : " (not ready)")}, backfill " +
               $"{status.BackfillDone}/{status.BackfillTotal} conferences, backlog {status.Backlog} rows, lag {status.LagSeconds:F3} s");
-    }
-
-    internal static bool TryParse(string[] args, out Options options, out string error)
-    {
-        options = new Options("", null, false);
-        error = "";
-        if (args is ["-h" or "--help", ..])
-        {
-            options = options with { Help = true };
-            return true;
-        }
-        if (args is not [("install" or "uninstall" or "status" or "verify" or "script") and var verb, .. var rest])
-        {
-            error = args.Length == 0 ? "a command is required" : $"unknown command '{args[0]}'";
-            return false;
-        }
-        Guid? app = null;
-        for (var i = 0; i < rest.Length; i++)
-        {
-            switch (rest[i])
-            {
-                case "--app" when verb == "verify":
-                    if (i + 1 >= rest.Length || !Guid.TryParse(rest[++i], out var parsed))
-                    {
-                        error = "--app needs an app id (a UUID)";
-                        return false;
-                    }
-                    app = parsed;
-                    break;
-                default:
-                    error = $"unknown argument '{rest[i]}'";
-                    return false;
-            }
-        }
-        options = new Options(verb, app, false);
-        return true;
     }
 }

@@ -300,7 +300,8 @@ public static class RollupsDatabase
     {
         await using var transaction = await connection.BeginTransactionAsync(System.Data.IsolationLevel.RepeatableRead, cancellationToken);
         await using var command = new NpgsqlCommand(
-            $"SELECT locked, consumed, backfilled, phase FROM {RollupsSql.Schema}.apply(@max_entries, @batch, @reset_delay)", connection, transaction)
+            $"{RollupsSql.ShareWatchedTables}; SELECT locked, consumed, backfilled, phase FROM {RollupsSql.Schema}.apply(@max_entries, @batch, @reset_delay)",
+            connection, transaction)
         {
             CommandTimeout = 0,
         };

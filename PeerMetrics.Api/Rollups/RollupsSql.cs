@@ -29,6 +29,18 @@ internal static partial class RollupsSql
     /// </summary>
     public const int MinReaderVersion = 5;
 
+    /// <summary>
+    /// The first statement of every REPEATABLE READ transaction that reads the peermetrics tables, before anything
+    /// takes its snapshot. A table-rewriting <c>ALTER TABLE</c> (Django's AlterField from integer to bigint, or to a
+    /// shorter varchar) and <c>TRUNCATE</c> are not MVCC-safe: a snapshot taken before one commits sees the table
+    /// empty once it has, and the maintainer would fold that emptiness into the rollups (a summary read would
+    /// cache it). Holding ACCESS SHARE from the start means any such rewrite committed before the snapshot or
+    /// waits for the transaction; writers are not blocked.
+    /// </summary>
+    public const string ShareWatchedTables =
+        "LOCK TABLE public.conference, public.app_issue, public.app_connection, public.app_session, " +
+        "public.participant_conferences, public.participant IN ACCESS SHARE MODE";
+
     public static string Install => Placeholder().Replace(Read("RollupsInstall.sql"), match => match.Groups["kind"].Value switch
     {
         "INSTANT" => SummarySqlTime.Instant(match.Groups["a"].Value),

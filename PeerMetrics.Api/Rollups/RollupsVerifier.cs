@@ -38,7 +38,8 @@ public static class RollupsVerifier
         for (var attempt = 0; ; attempt++)
         {
             await using var transaction = await connection.BeginTransactionAsync(System.Data.IsolationLevel.RepeatableRead, cancellationToken);
-            await using (var apply = new NpgsqlCommand($"SELECT locked, phase FROM {RollupsSql.Schema}.apply(2147483647, 0)", connection, transaction)
+            await using (var apply = new NpgsqlCommand($"{RollupsSql.ShareWatchedTables}; SELECT locked, phase FROM {RollupsSql.Schema}.apply(2147483647, 0)",
+                             connection, transaction)
                          { CommandTimeout = 0 })
             await using (var reader = await apply.ExecuteReaderAsync(cancellationToken))
             {

@@ -417,7 +417,7 @@ public sealed class DemoDataGenerator
     ]);
 
     /// <summary>
-    /// <c>connection_info</c> as the reference writes it (SCHEMA.md §4.3), with Python <c>str(datetime)</c>
+    /// <c>connection_info</c> as the peermetrics API writes it (docs/schema.md, JSON shapes), with Python <c>str(datetime)</c>
     /// times, plus the rows the setup-time summary must skip: negative, unparseable, non-object values.
     /// </summary>
     private (string? Json, string? FirstStatus) ConnectionInfo(Random random, DateTime start, DateTime? connectionEnd, string? type)
@@ -570,7 +570,7 @@ public sealed class DemoDataGenerator
                 var own = connections.Where(c => c.SessionId == session.Id).ToList();
                 connection = own.Count > 0 ? own[random.Next(own.Count)] : null;
             }
-            // The reference creates these two without a conference (SCHEMA.md §4.4); keep some of each kind.
+            // Django creates these two without a conference (docs/schema.md, Stored values); keep some of each kind.
             var withoutConference = code is "icecandidateerror" or "turn_used" && random.NextDouble() < 0.5;
             chunk.Issues.Add(new Issue
             {

@@ -12,7 +12,6 @@ public sealed record DemoSeedResult(
     IReadOnlyList<App> Apps,
     IReadOnlyDictionary<string, long> RowCounts,
     DateTime Anchor,
-    bool Wiped,
     TimeSpan Elapsed);
 
 /// <summary>
@@ -137,7 +136,7 @@ public sealed class DemoDataSeeder(IServiceScopeFactory scopes, TimeProvider tim
         await ExecuteAsync(connection, $"ANALYZE {string.Join(", ", SeededTables)}", cancellationToken);
         progress?.Invoke($"done in {stopwatch.Elapsed.TotalSeconds:F1} s");
 
-        return new DemoSeedResult(generator.MainOrganization.Id, generator.Apps, counts, generator.Anchor, wipe, stopwatch.Elapsed);
+        return new DemoSeedResult(generator.MainOrganization.Id, generator.Apps, counts, generator.Anchor, stopwatch.Elapsed);
     }
 
     private static async Task ExecuteAsync(NpgsqlConnection connection, string sql, CancellationToken cancellationToken)

@@ -1,3 +1,5 @@
+using System.CommandLine;
+using System.CommandLine.Parsing;
 using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Serialization;
@@ -12,27 +14,13 @@ using PeerMetrics.Api.Data;
 namespace PeerMetrics.Api.Seeding;
 
 /// <summary>
-/// <c>dotnet run --project PeerMetrics.Api -- seed --scale &lt;number&gt;</c>: migrates, wipes the peermetrics
+/// <c>dotnet run --project PeerMetrics.Api -- seed --scale &lt;number&gt; [--force]</c>: migrates, wipes the peermetrics
 /// tables and refills them with the deterministic demo data. Progress goes to stderr; the last stdout line is
 /// one JSON object (organization, apps, token) that scripts and load tests read.
 /// </summary>
 public static class SeedCommand
 {
-    public const int ExitOk = 0;
-    public const int ExitFailed = 1;
-    public const int ExitUsage = 2;
-
-    public const string Usage = """
-        usage: PeerMetrics.Api seed --scale <number> [--force]
-
-          --scale <number>  size of the demo data; 1 = ~18,000 conferences in the dominant app over the last 7 days
-                            (0 < scale <= 1000; 0.05 is enough for tests, 10 for load tests)
-          --force           also wipe a database the seed did not fill: one with a django_migrations table,
-                            organizations the demo seed did not create, or rows without the seed's mark
-
-        Wipes the peermetrics tables (TRUNCATE, serials restarted) and refills them; reruns give the same ids and
-        counts. Reads ConnectionStrings__peermetrics and Auth__SigningKey (required outside Development).
-        """;
+    public const string Name = "seed";
 
     /// <summary>Lifetime of the printed token: long enough for a day of demos and load tests.</summary>
     public static readonly TimeSpan TokenLifetime = TimeSpan.FromDays(7);
@@ -45,25 +33,49 @@ public static class SeedCommand
         return builder;
     }
 
-    public static Task<int> RunAsync(WebApplicationBuilder builder, string[] args) =>
-        RunAsync(builder, args, Console.Out, Console.Error, CancellationToken.None);
-
-    /// <summary>The command with its output streams injectable, so tests can run it in-process.</summary>
-    public static async Task<int> RunAsync(WebApplicationBuilder builder, string[] args, TextWriter stdout, TextWriter stderr,
-        CancellationToken cancellationToken)
+    public static Command Create(WebApplicationBuilder builder)
     {
-        if (!TryParse(args, out var options, out var error))
+        var scale = new Option<double>("--scale")
         {
-            await stderr.WriteLineAsync($"seed: {error}");
-            await stderr.WriteLineAsync(Usage);
-            return ExitUsage;
-        }
-        if (options.Help)
+            Description = "size of the demo data; 1 = ~18,000 conferences in the dominant app over the last 7 days " +
+                "(0 < scale <= 1000; 0.05 is enough for tests, 10 for load tests)",
+            HelpName = "number",
+            Required = true,
+            CustomParser = ParseScale,
+        };
+        var force = new Option<bool>("--force")
         {
-            await stdout.WriteLineAsync(Usage);
-            return ExitOk;
-        }
+            Description = "also wipe a database the seed did not fill: one with a django_migrations table, organizations " +
+                "the demo seed did not create, or rows without the seed's mark",
+        };
+        var command = new Command(Name,
+            "Wipes the peermetrics tables (TRUNCATE, serials restarted) and refills them with demo data; reruns give the " +
+            "same ids and counts. Reads ConnectionStrings__peermetrics and Auth__SigningKey (required outside Development). " +
+            "Progress goes to stderr; the last stdout line is JSON: the organization, its apps and a dashboard token.")
+        {
+            scale,
+            force,
+        };
+        command.SetAction((parsed, cancellationToken) => RunAsync(builder, parsed.GetValue(scale), parsed.GetValue(force),
+            parsed.InvocationConfiguration.Output, parsed.InvocationConfiguration.Error, cancellationToken));
+        return command;
+    }
 
+    private static double ParseScale(ArgumentResult result)
+    {
+        var value = result.Tokens[0].Value;
+        if (double.TryParse(value, NumberStyles.Float, CultureInfo.InvariantCulture, out var scale)
+            && double.IsFinite(scale) && scale > 0 && scale <= 1000)
+        {
+            return scale;
+        }
+        result.AddError($"--scale must be a number in (0, 1000], got '{value}'.");
+        return 0;
+    }
+
+    private static async Task<int> RunAsync(WebApplicationBuilder builder, double scale, bool force, TextWriter stdout,
+        TextWriter stderr, CancellationToken cancellationToken)
+    {
         // stdout carries only the final JSON line; every log line goes to stderr.
         builder.Logging.ClearProviders();
         builder.Logging.AddConsole(console => console.LogToStandardErrorThreshold = LogLevel.Trace);
@@ -72,7 +84,7 @@ public static class SeedCommand
         {
             await stderr.WriteLineAsync(
                 $"seed: no database configured: set ConnectionStrings__{DatabaseExtensions.ConnectionName} (a Npgsql connection string).");
-            return ExitFailed;
+            return ApiCommandLine.ExitFailed;
         }
 
         builder.AddPeerMetricsDatabase();
@@ -91,7 +103,7 @@ public static class SeedCommand
         catch (OptionsValidationException e)
         {
             await stderr.WriteLineAsync($"seed: {e.Message}");
-            return ExitFailed;
+            return ApiCommandLine.ExitFailed;
         }
 
         try
@@ -101,7 +113,7 @@ public static class SeedCommand
             if (app.Services.GetRequiredService<IOptions<DatabaseOptions>>().Value.ApplyMigrations)
             {
                 await stderr.WriteLineAsync("seed: applying migrations");
-                await db.Database.CreateExecutionStrategy().ExecuteAsync(() => db.ApplyMigrationsAsync(cancellationToken));
+                await db.ApplyMigrationsAsync(cancellationToken);
             }
             else
             {
@@ -109,17 +121,17 @@ public static class SeedCommand
             }
 
             var time = app.Services.GetRequiredService<TimeProvider>();
-            var generator = new DemoDataGenerator(options.Scale, DemoDataGenerator.AnchorFor(time.GetUtcNow()));
+            var generator = new DemoDataGenerator(scale, DemoDataGenerator.AnchorFor(time.GetUtcNow()));
             await using var connection = await DemoDataSeeder.OpenAsync(db, cancellationToken);
 
-            if (await RefusalAsync(connection, generator, cancellationToken) is { } refusal && !options.Force)
+            if (await RefusalAsync(connection, generator, cancellationToken) is { } refusal && !force)
             {
                 await stderr.WriteLineAsync($"seed: {refusal}; refusing to wipe it. Pass --force to wipe anyway.");
-                return ExitFailed;
+                return ApiCommandLine.ExitFailed;
             }
 
             await stderr.WriteLineAsync(string.Create(CultureInfo.InvariantCulture,
-                $"seed: wiping and refilling at scale {options.Scale} (anchor {generator.Anchor:yyyy-MM-ddTHH:mm}Z)"));
+                $"seed: wiping and refilling at scale {scale} (anchor {generator.Anchor:yyyy-MM-ddTHH:mm}Z)"));
             var result = await DemoDataSeeder.SeedAsync(connection, generator, wipe: true,
                 message => stderr.WriteLine($"seed: {message}"), cancellationToken);
 
@@ -129,16 +141,16 @@ public static class SeedCommand
                 [.. result.Apps.Select(a => new SeedOutputApp(a.Id, a.Name, a.OrganizationId))],
                 token,
                 "wipe-and-refill",
-                options.Scale,
+                scale,
                 result.Anchor,
                 result.RowCounts,
                 Math.Round(result.Elapsed.TotalSeconds, 2))));
-            return ExitOk;
+            return ApiCommandLine.ExitOk;
         }
         catch (Exception e) when (e is NpgsqlException or InvalidOperationException or DbUpdateException)
         {
             await stderr.WriteLineAsync($"seed: failed: {e.Message}");
-            return ExitFailed;
+            return ApiCommandLine.ExitFailed;
         }
     }
 
@@ -166,60 +178,6 @@ public static class SeedCommand
             : foreign > 0 ? $"the database holds {foreign} organization(s) the demo seed did not create"
             : hasRows && !marked ? "the database holds rows the demo seed did not write (its mark is missing)"
             : null;
-    }
-
-    internal sealed record Options(double Scale, bool Force, bool Help);
-
-    internal static bool TryParse(string[] args, out Options options, out string error)
-    {
-        options = new Options(0, false, false);
-        error = "";
-        double? scale = null;
-        var force = false;
-        for (var i = 0; i < args.Length; i++)
-        {
-            var arg = args[i];
-            string? value = null;
-            if (arg.StartsWith("--scale=", StringComparison.Ordinal))
-            {
-                value = arg["--scale=".Length..];
-                arg = "--scale";
-            }
-            switch (arg)
-            {
-                case "-h" or "--help":
-                    options = options with { Help = true };
-                    return true;
-                case "--force":
-                    force = true;
-                    break;
-                case "--scale":
-                    value ??= i + 1 < args.Length ? args[++i] : null;
-                    if (value is null)
-                    {
-                        error = "--scale needs a value";
-                        return false;
-                    }
-                    if (!double.TryParse(value, NumberStyles.Float, CultureInfo.InvariantCulture, out var parsed)
-                        || !double.IsFinite(parsed) || parsed <= 0 || parsed > 1000)
-                    {
-                        error = $"--scale must be a number in (0, 1000], got '{value}'";
-                        return false;
-                    }
-                    scale = parsed;
-                    break;
-                default:
-                    error = $"unknown argument '{arg}'";
-                    return false;
-            }
-        }
-        if (scale is null)
-        {
-            error = "--scale is required";
-            return false;
-        }
-        options = new Options(scale.Value, force, false);
-        return true;
     }
 
     internal sealed record SeedOutputApp(

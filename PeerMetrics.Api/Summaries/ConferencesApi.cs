@@ -89,7 +89,7 @@ public static class ConferencesApi
         """;
 
     // A participant is present in a conference when linked to it, active, not an SFU, and with at least one
-    // session in that conference (the session's own is_active is not checked, as in the reference).
+    // session in that conference (the session's own is_active is not checked, as in the peermetrics API).
     // Conferences nobody attended count under 0. The links are the driving rows: the few participants who
     // never count (inactive or SFU) are excluded through their own small partial index, and the session
     // check is a semi-join on (conference_id, participant_id) — no join against every participant.

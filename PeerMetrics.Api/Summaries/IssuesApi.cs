@@ -14,7 +14,7 @@ public static class IssuesApi
     public sealed record GumSummaryBody(IReadOnlyList<GumError> Data, long Total);
 
     // The window applies to the issue's own created_at; the parent conference only scopes to the app
-    // (its is_active is not checked, as in the reference).
+    // (its is_active is not checked, as in the peermetrics API).
     private const string ByCodeSql = """
         SELECT i.code AS "Code", count(*) AS "Count"
         FROM app_issue i

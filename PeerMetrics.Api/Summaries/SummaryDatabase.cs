@@ -1,5 +1,6 @@
 using System.Data;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Storage;
 using Microsoft.Extensions.Options;
 using Npgsql;
 using PeerMetrics.Api.Data;
@@ -67,7 +68,7 @@ public sealed class SummaryDatabase(
         var settings = rollupsOptions.Value;
         await db.Database.OpenConnectionAsync(cancellationToken);
         SnapshotState state;
-        await using (var snapshot = await db.Database.BeginTransactionAsync(IsolationLevel.RepeatableRead, cancellationToken))
+        await using (var snapshot = await BeginSnapshotAsync(db, cancellationToken))
         {
             state = await db.Database.SqlQueryRaw<SnapshotState>(SnapshotSql,
                     new NpgsqlParameter("limit", settings.ReadCatchUpLimit), new NpgsqlParameter("staleness", settings.MaxStaleness))
@@ -109,7 +110,7 @@ public sealed class SummaryDatabase(
                     settings.ResetDelay, cancellationToken);
                 rollups.Record(run);
             }
-            await using var snapshot = await db.Database.BeginTransactionAsync(IsolationLevel.RepeatableRead, cancellationToken);
+            await using var snapshot = await BeginSnapshotAsync(db, cancellationToken);
             var caughtUp = await db.Database.SqlQueryRaw<bool>(CaughtUpSql, new NpgsqlParameter("at", at)).SingleAsync(cancellationToken);
             if (caughtUp || time.GetTimestamp() >= deadline)
             {
@@ -120,6 +121,22 @@ public sealed class SummaryDatabase(
             }
             await snapshot.CommitAsync(cancellationToken);
             await Task.Delay(TimeSpan.FromMilliseconds(10), time, cancellationToken);
+        }
+    }
+
+    /// <summary>A REPEATABLE READ snapshot that no rewrite of a peermetrics table can empty (<see cref="RollupsSql.ShareWatchedTables"/>).</summary>
+    private static async Task<IDbContextTransaction> BeginSnapshotAsync(PeerMetricsDbContext db, CancellationToken cancellationToken)
+    {
+        var snapshot = await db.Database.BeginTransactionAsync(IsolationLevel.RepeatableRead, cancellationToken);
+        try
+        {
+            await db.Database.ExecuteSqlRawAsync(RollupsSql.ShareWatchedTables, cancellationToken);
+            return snapshot;
+        }
+        catch
+        {
+            await snapshot.DisposeAsync();
+            throw;
         }
     }
 

@@ -5,7 +5,7 @@ namespace PeerMetrics.Api.Summaries;
 /// <summary>Where a summary's rows come from.</summary>
 public enum SummarySource
 {
-    /// <summary>The peermetrics tables themselves: the reference answer.</summary>
+    /// <summary>The peermetrics tables themselves: the answer the rollups must equal.</summary>
     Raw,
 
     /// <summary>

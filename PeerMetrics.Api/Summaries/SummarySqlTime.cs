@@ -1,7 +1,7 @@
 namespace PeerMetrics.Api.Summaries;
 
 /// <summary>
-/// SQL that turns a text time (as the reference stores negotiation times) into a timestamptz, or NULL when it
+/// SQL that turns a text time (as the peermetrics API stores negotiation times) into a timestamptz, or NULL when it
 /// is not one. It must never raise: <c>'2024-02-30 10:00:00'::timestamptz</c> fails the whole statement, and
 /// Postgres 15 has no error-free cast. So the text is first proven well-formed (shape, then field ranges,
 /// day-of-month included) and only then cast, inside nested CASEs, whose order Postgres guarantees.

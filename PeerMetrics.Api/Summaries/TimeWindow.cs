@@ -10,8 +10,6 @@ namespace PeerMetrics.Api.Summaries;
 /// </summary>
 public readonly record struct TimeWindow(DateTime? From, DateTime? Until)
 {
-    public static readonly TimeWindow Unbounded = new(null, null);
-
     // ISO 8601 date-times as browsers and scripts send them: with or without seconds and fraction; `Z`,
     // an offset, or nothing (= UTC).
     private static readonly string[] Formats =

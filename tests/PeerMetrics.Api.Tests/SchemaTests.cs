@@ -2,8 +2,9 @@
 namespace PeerMetrics.Api.Tests;
 
 /// <summary>
-/// The migrated schema must be the peermetrics schema of shared/spec/SCHEMA.md, so the service can share a
-/// database with the Django API. The expectations below are typed from the spec, not read from our DDL.
+/// The migrated schema must be the peermetrics schema Django's migrations create (docs/schema.md), so the service
+/// can share a database with the Django API. The expectations below are typed from Django's catalog, not read from
+/// our DDL.
 /// </summary>
 [Collection(InfrastructureCollection.Name)]
 public sealed class SchemaTests(InfrastructureFixture infrastructure)
@@ -144,7 +145,7 @@ public sealed class SchemaTests(InfrastructureFixture infrastructure)
         var missing = e.Except(a).ToList();
         var unexpected = a.Except(e).ToList();
         Assert.True(missing.Count == 0 && unexpected.Count == 0 && e.SequenceEqual(a),
-            $"Schema differs from SCHEMA.md.\nMissing:\n  {string.Join("\n  ", missing)}\nUnexpected:\n  {string.Join("\n  ", unexpected)}" +
+            $"Schema differs from the peermetrics schema.\nMissing:\n  {string.Join("\n  ", missing)}\nUnexpected:\n  {string.Join("\n  ", unexpected)}" +
             (missing.Count == 0 && unexpected.Count == 0 ? "\n(order differs)" : ""));
     }
 }

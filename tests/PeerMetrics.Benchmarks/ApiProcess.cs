@@ -1,4 +1,6 @@
 using System.Diagnostics;
+using CliWrap;
+using CliWrap.Buffered;
 using Microsoft.Extensions.Options;
 using PeerMetrics.Tokens;
 
@@ -91,17 +93,18 @@ public sealed class ApiProcess : IAsyncDisposable
     /// <summary>Runs <c>seed --scale</c> and returns its last stdout line (the JSON summary).</summary>
     public static async Task<string> SeedAsync(IReadOnlyDictionary<string, string> environment, double scale)
     {
-        var info = Configure(["seed", "--scale", scale.ToString(System.Globalization.CultureInfo.InvariantCulture)], environment);
-        using var process = Process.Start(info) ?? throw new InvalidOperationException("seed did not start");
-        process.ErrorDataReceived += (_, e) => { if (e.Data is not null) Console.Error.WriteLine($"  seed: {e.Data}"); };
-        process.BeginErrorReadLine();
-        var output = await process.StandardOutput.ReadToEndAsync();
-        await process.WaitForExitAsync();
-        if (process.ExitCode != 0)
-        {
-            throw new InvalidOperationException($"seed failed ({process.ExitCode}): {output}");
-        }
-        return output.TrimEnd().Split('\n')[^1];
+        var result = await Cli.Wrap("dotnet")
+            .WithArguments([DllPath, "seed", "--scale", scale.ToString(System.Globalization.CultureInfo.InvariantCulture)])
+            .WithEnvironmentVariables(variables =>
+            {
+                foreach (var (key, value) in environment)
+                {
+                    variables.Set(key, value);
+                }
+            })
+            .WithStandardErrorPipe(PipeTarget.ToDelegate(line => Console.Error.WriteLine($"  seed: {line}")))
+            .ExecuteBufferedAsync();
+        return result.StandardOutput.TrimEnd().Split('\n')[^1];
     }
 
     private static ProcessStartInfo Configure(IEnumerable<string> arguments, IReadOnlyDictionary<string, string> environment)

@@ -1,6 +1,7 @@
-using System.Diagnostics;
 using System.Globalization;
 using System.Text.RegularExpressions;
+using CliWrap;
+using CliWrap.Buffered;
 
 namespace PeerMetrics.Benchmarks;
 
@@ -11,21 +12,10 @@ public static partial class Wrk
 
     public static async Task<Result> RunAsync(Uri url, string? bearer, int connections, TimeSpan duration)
     {
-        var info = new ProcessStartInfo("wrk") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (var argument in new[] { "-t2", $"-c{connections}", $"-d{(int)duration.TotalSeconds}s", "--latency" })
-        {
-            info.ArgumentList.Add(argument);
-        }
-        if (bearer is not null)
-        {
-            info.ArgumentList.Add("-H");
-            info.ArgumentList.Add($"Authorization: Bearer {bearer}");
-        }
-        info.ArgumentList.Add(url.ToString());
-
-        using var process = Process.Start(info) ?? throw new InvalidOperationException("wrk not found: apt-get install -y wrk");
-        var output = await process.StandardOutput.ReadToEndAsync();
-        await process.WaitForExitAsync();
+        string[] authorization = bearer is null ? [] : ["-H", $"Authorization: Bearer {bearer}"];
+        var output = (await Cli.Wrap("wrk")
+            .WithArguments(["-t2", $"-c{connections}", $"-d{(int)duration.TotalSeconds}s", "--latency", .. authorization, url.ToString()])
+            .ExecuteBufferedAsync()).StandardOutput;
 
         return new Result(
             double.Parse(RequestsPerSecond().Match(output).Groups[1].Value, CultureInfo.InvariantCulture),

@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using CliWrap;
 
 namespace PeerMetrics.Testing;
 
@@ -132,11 +133,17 @@ public static class DjangoSessions
         return JsonNode.Parse(stdout)!["answer"];
     }
 
-    private static Task<(int ExitCode, string Stdout, string Stderr)> StartAsync(
-        string python, IEnumerable<string> arguments, string stdin) =>
-        File.Exists(python)
-            ? LocalProcess.RunForOutputAsync(python, arguments, Timeout, stdin)
-            : throw Missing(python, "no such file");
+    private static async Task<(int ExitCode, string Stdout, string Stderr)> StartAsync(
+        string python, IEnumerable<string> arguments, string stdin)
+    {
+        if (!File.Exists(python))
+        {
+            throw Missing(python, "no such file");
+        }
+        var result = await LocalProcess.RunAsync(Cli.Wrap(python).WithArguments(arguments)
+            .WithStandardInputPipe(PipeSource.FromString(stdin)).WithValidation(CommandResultValidation.None), Timeout);
+        return (result.ExitCode, result.StandardOutput, result.StandardError);
+    }
 
     private static InvalidOperationException Missing(string python, string detail) =>
         new($"These tests check against real Django, run by {python} with Debian's python3-django, which is missing " +

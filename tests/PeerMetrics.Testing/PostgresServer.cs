@@ -1,3 +1,4 @@
+using CliWrap;
 using Npgsql;
 
 namespace PeerMetrics.Testing;
@@ -33,12 +34,12 @@ public sealed class PostgresServer : IAsyncDisposable
         {
             // Only this cluster's directory: a recursive chown of the shared parent races with other test runs
             // whose clusters are starting or being deleted. The parent (root, 755) stays traversable.
-            await LocalProcess.RunAsync("chown", ["-R", "postgres:postgres", directory], TimeSpan.FromSeconds(10));
+            await LocalProcess.RunAsync(Cli.Wrap("chown").WithArguments(["-R", "postgres:postgres", directory]), TimeSpan.FromSeconds(10));
         }
 
-        var (initdb, initArgs) = LocalProcess.AsPostgresUser(Path.Combine(binDirectory, "initdb"),
-            "-D", Path.Combine(directory, "data"), "-U", "postgres", "-A", "trust", "--no-sync", "-E", "UTF8", "--locale=C");
-        await LocalProcess.RunAsync(initdb, initArgs, TimeSpan.FromMinutes(1));
+        await LocalProcess.RunAsync(LocalProcess.AsPostgresUser(Path.Combine(binDirectory, "initdb"),
+            "-D", Path.Combine(directory, "data"), "-U", "postgres", "-A", "trust", "--no-sync", "-E", "UTF8", "--locale=C"),
+            TimeSpan.FromMinutes(1));
 
         var server = new PostgresServer(directory, binDirectory, LocalProcess.FreePort());
         await server.StartAsync();
@@ -49,16 +50,15 @@ public sealed class PostgresServer : IAsyncDisposable
     {
         var options = $"-p {Port} -k {_directory} -c listen_addresses=127.0.0.1 -c fsync=off " +
                       "-c synchronous_commit=off -c full_page_writes=off -c max_connections=200";
-        var (pgCtl, args) = LocalProcess.AsPostgresUser(Path.Combine(_binDirectory, "pg_ctl"),
-            "-D", Path.Combine(_directory, "data"), "-l", Path.Combine(_directory, "postgres.log"), "-o", options, "-w", "start");
-        await LocalProcess.RunAsync(pgCtl, args, TimeSpan.FromMinutes(1));
+        await LocalProcess.RunAsync(LocalProcess.AsPostgresUser(Path.Combine(_binDirectory, "pg_ctl"),
+            "-D", Path.Combine(_directory, "data"), "-l", Path.Combine(_directory, "postgres.log"), "-o", options, "-w", "start"),
+            TimeSpan.FromMinutes(1));
     }
 
     public async Task StopAsync()
     {
-        var (pgCtl, args) = LocalProcess.AsPostgresUser(Path.Combine(_binDirectory, "pg_ctl"),
-            "-D", Path.Combine(_directory, "data"), "-m", "immediate", "-w", "stop");
-        await LocalProcess.RunAsync(pgCtl, args, TimeSpan.FromMinutes(1));
+        await LocalProcess.RunAsync(LocalProcess.AsPostgresUser(Path.Combine(_binDirectory, "pg_ctl"),
+            "-D", Path.Combine(_directory, "data"), "-m", "immediate", "-w", "stop"), TimeSpan.FromMinutes(1));
         NpgsqlConnection.ClearAllPools();
     }
 

@@ -3,7 +3,7 @@ using Microsoft.EntityFrameworkCore.Migrations;
 
 namespace PeerMetrics.Api.Data.Migrations;
 
-/// <summary>Creates the peermetrics tables as the reference's Django migrations do.</summary>
+/// <summary>Creates the peermetrics tables as the peermetrics API's Django migrations do (docs/schema.md).</summary>
 [DbContext(typeof(PeerMetricsDbContext))]
 [Migration("20261127000001_PeermetricsSchema")]
 public sealed class PeermetricsSchema : Migration

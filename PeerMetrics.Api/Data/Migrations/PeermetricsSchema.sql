@@ -1,5 +1,5 @@
--- The peermetrics schema exactly as the reference's Django migrations 0001-0004 leave it
--- (see shared/spec/SCHEMA.md): same tables, columns, types, nullability, keys and dashboard indexes.
+-- The peermetrics schema exactly as the peermetrics API's Django migrations 0001-0004 leave it
+-- (docs/schema.md): same tables, columns, types, nullability, keys and dashboard indexes.
 -- Hashed constraint/index names are kept so the catalog matches an existing peermetrics database.
 
 CREATE TABLE "organization" (
@@ -242,7 +242,7 @@ CREATE INDEX "app_issue_track_id_843d8ce5" ON "app_issue" ("track_id");
 CREATE INDEX "app_issue_events_genericevent_id_eb3cebb8" ON "app_issue_events" ("genericevent_id");
 CREATE INDEX "app_issue_events_issue_id_0a7710b9" ON "app_issue_events" ("issue_id");
 
--- Migration 0004: the reference's dashboard indexes, names kept.
+-- Django's migration 0004: the dashboard indexes, names kept.
 CREATE INDEX "idx_conf_app_created" ON "conference" ("app_id", "created_at" DESC);
 CREATE INDEX "idx_issue_conf_type" ON "app_issue" ("conference_id", "type");
 CREATE INDEX "idx_genevent_app_created" ON "app_genericevent" ("app_id", "created_at" DESC);

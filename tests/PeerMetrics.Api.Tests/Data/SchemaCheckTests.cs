@@ -1,5 +1,5 @@
-using System.Diagnostics;
 using System.Net;
+using CliWrap;
 using Microsoft.Extensions.Logging;
 using PeerMetrics.Api.Data;
 using PeerMetrics.Api.Rollups;
@@ -36,8 +36,8 @@ public sealed class SchemaCheckTests(InfrastructureFixture infrastructure)
     [Fact]
     public async Task A_legacy_database_lacking_only_columns_the_api_never_reads_starts_and_serves()
     {
-        // SCHEMA.md §6.6: before 2024-01-18 sessions had billed_time/billing_start instead of call_start and users had
-        // billing; users.organization_id came in 2025-11-18.
+        // docs/schema.md, Older databases: before 2024-01-18 sessions had billed_time/billing_start instead of
+        // call_start and users had billing; users.organization_id came in 2025-11-18.
         var database = await DjangoShapedAsync("""
             ALTER TABLE app_session DROP COLUMN call_start, ADD COLUMN billed_time integer, ADD COLUMN billing_start timestamp with time zone;
             ALTER TABLE users DROP COLUMN organization_id, ADD COLUMN billing jsonb;
@@ -111,7 +111,7 @@ public sealed class SchemaCheckTests(InfrastructureFixture infrastructure)
         var database = await DjangoShapedAsync("ALTER TABLE app_session DROP COLUMN geo_ip;");
         var port = LocalProcess.FreePort();
 
-        var (exitCode, output) = await RunApiAsync(new Dictionary<string, string>
+        var (exitCode, output) = await RunApiAsync(new Dictionary<string, string?>
         {
             ["ASPNETCORE_ENVIRONMENT"] = "Production",
             ["ASPNETCORE_URLS"] = $"http://127.0.0.1:{port}",
@@ -158,47 +158,13 @@ public sealed class SchemaCheckTests(InfrastructureFixture infrastructure)
     }
 
     /// <summary>The built Api as an operator runs it (<c>dotnet PeerMetrics.Api.dll</c>), with its project as content root.</summary>
-    private static async Task<(int ExitCode, string Output)> RunApiAsync(Dictionary<string, string> environment)
+    private static async Task<(int ExitCode, string Output)> RunApiAsync(IReadOnlyDictionary<string, string?> environment)
     {
-        var info = new ProcessStartInfo("dotnet")
-        {
-            WorkingDirectory = ApiProjectDirectory(),
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        info.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "PeerMetrics.Api.dll"));
-        foreach (var (key, value) in environment)
-        {
-            info.Environment[key] = value;
-        }
-
-        using var process = Process.Start(info)!;
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
-        try
-        {
-            await process.WaitForExitAsync(timeout.Token);
-        }
-        catch (OperationCanceledException)
-        {
-            process.Kill(entireProcessTree: true);
-            throw new TimeoutException($"The Api did not exit: {await stdout}{await stderr}");
-        }
-        return (process.ExitCode, (await stdout + await stderr).ReplaceLineEndings("\n"));
-    }
-
-    private static string ApiProjectDirectory()
-    {
-        for (var directory = new DirectoryInfo(AppContext.BaseDirectory); directory is not null; directory = directory.Parent)
-        {
-            var candidate = Path.Combine(directory.FullName, "PeerMetrics.Api");
-            if (File.Exists(Path.Combine(candidate, "PeerMetrics.Api.csproj")))
-            {
-                return candidate;
-            }
-        }
-        throw new InvalidOperationException($"PeerMetrics.Api not found above {AppContext.BaseDirectory}");
+        var result = await LocalProcess.RunAsync(Cli.Wrap("dotnet")
+            .WithArguments([Path.Combine(AppContext.BaseDirectory, "PeerMetrics.Api.dll")])
+            .WithWorkingDirectory(RepositoryPaths.Of("PeerMetrics.Api"))
+            .WithEnvironmentVariables(variables => variables.Set(environment))
+            .WithValidation(CommandResultValidation.None), TimeSpan.FromSeconds(60));
+        return (result.ExitCode, (result.StandardOutput + result.StandardError).ReplaceLineEndings("\n"));
     }
 }

@@ -27,7 +27,7 @@ public sealed class RequestLimitsTests(InfrastructureFixture infrastructure)
     {
         var version = Version.Parse(httpVersion);
         await using var s = await StartAsync(version == HttpVersion.Version20 ? Http2Only : null);
-        var conferences = Enumerable.Range(0, ConferenceListApi.MaxConferenceIds).Select(i => s.Data.Conference(s.App, c =>
+        var conferences = Enumerable.Range(0, ConferenceListRequestParser.MaxConferenceIds).Select(i => s.Data.Conference(s.App, c =>
         {
             c.Id = Guid.Parse($"00000000-0000-4000-8000-{i:D12}");
             c.ConferenceId = $"room-{i:D4}";
@@ -65,7 +65,7 @@ public sealed class RequestLimitsTests(InfrastructureFixture infrastructure)
         Assert.Equal(1770, mostThatFit);
         string Ids(int count) => string.Join(',', Enumerable.Range(0, count).Select(_ => Guid.NewGuid()));
 
-        foreach (var count in new[] { ConferenceListApi.MaxConferenceIds + 1, mostThatFit })
+        foreach (var count in new[] { ConferenceListRequestParser.MaxConferenceIds + 1, mostThatFit })
         {
             await Responses.AssertProblemAsync(client, path + Ids(count), HttpStatusCode.BadRequest, "invalid_parameters");
         }

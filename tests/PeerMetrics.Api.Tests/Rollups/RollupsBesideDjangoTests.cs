@@ -1,15 +1,18 @@
+using System.Globalization;
+using System.Net;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Npgsql;
 using PeerMetrics.Api.Rollups;
 using PeerMetrics.Api.Seeding;
+using PeerMetrics.Api.Summaries;
 using PeerMetrics.Api.Tests.Caching;
 using Xunit.Abstractions;
 
 namespace PeerMetrics.Api.Tests.Rollups;
 
 /// <summary>
-/// Issue 18: the rollups beside a Django application that owns the tables. Django's schema migrations on watched
+/// The rollups beside a Django application that owns the tables. Django's schema migrations on watched
 /// columns run with the rollups installed; a trigger that cannot log lets the write through; the change log stays
 /// under its cap with no Api running; and /health says when nothing applies the log.
 /// </summary>
@@ -55,7 +58,7 @@ public sealed class RollupsBesideDjangoTests(InfrastructureFixture infrastructur
     ];
 
     [Fact]
-    public async Task Django_migrations_on_watched_columns_run_while_writers_write_and_the_rollups_fall_back_then_rebuild_exactly()
+    public async Task Django_migrations_on_watched_columns_run_while_writers_write_and_the_api_serves_and_the_rollups_fall_back_then_rebuild_exactly()
     {
         var connectionString = await TestDatabase.CreateMigratedAsync(infrastructure.Postgres);
         await using var connection = await TestDatabase.OpenAsync(connectionString);
@@ -64,10 +67,19 @@ public sealed class RollupsBesideDjangoTests(InfrastructureFixture infrastructur
         var snapshot = await RollupsWorkload.Snapshot.ReadAsync(connection, apps);
         var triggers = await TestDatabase.ScalarAsync<long>(connection, WatchedTriggers);
 
-        foreach (var migration in Migrations)
+        // An Api maintains the rollups and serves the dashboard throughout, as in production.
+        await using var api = new ApiFactory(connectionString, infrastructure.Redis.ConnectionString, new Dictionary<string, string?>
+        {
+            ["Rollups:Mode"] = "on", ["Rollups:PollInterval"] = "00:00:00.050", ["Rollups:ResetDelay"] = "00:00:00.500",
+        });
+        using var client = api.CreateClientFor(generator.Apps[0].OrganizationId);
+
+        foreach (var (index, migration) in Migrations.Index())
         {
             using var stop = new CancellationTokenSource();
             var writes = WriteUntilAsync(connectionString, snapshot, migration.Name.Length, stop.Token);
+            // Windows ending a day apart per migration: no answer comes from an earlier migration's cache entry.
+            var reads = ServeUntilAsync(client, apps[0], snapshot.Until.AddDays(-index), stop.Token);
             await Task.Delay(100);
             var type = await TestDatabase.ScalarAsync<string>(connection,
                 $"SELECT format_type(atttypid, atttypmod) FROM pg_attribute WHERE attrelid = '{migration.Table}'::regclass AND attname = '{migration.Column}'");
@@ -94,6 +106,15 @@ public sealed class RollupsBesideDjangoTests(InfrastructureFixture infrastructur
             var (written, failed) = await writes;
             output.WriteLine($"{migration.Name}: {written} writes, {failed} refused by the schema or their own conflicts");
             Assert.True(written > 0);
+            var answers = await reads;
+            output.WriteLine($"{migration.Name}: {string.Join(", ", answers.GroupBy(a => a).Select(g => $"{g.Key.Summary} {g.Key.Status}: {g.Count()}"))}");
+            Assert.Contains(answers, a => a.Status == HttpStatusCode.OK);
+            // Only a statement that names a column the migration removed or renamed can fail, as it would without the rollups.
+            Assert.All(answers.Where(a => a.Status != HttpStatusCode.OK), a =>
+            {
+                Assert.False(migration.Servable, $"{migration.Name}: {a.Summary} answered {a.Status}");
+                Assert.Contains(migration.Column, SummaryCatalog.All.Single(s => s.Label == a.Summary).Sql.Raw);
+            });
             Assert.Equal(triggers, await TestDatabase.ScalarAsync<long>(connection, WatchedTriggers));
 
             await RollupsTestDatabase.DrainAsync(connection);
@@ -101,6 +122,44 @@ public sealed class RollupsBesideDjangoTests(InfrastructureFixture infrastructur
             await RollupsTestDatabase.AssertExactAsync(connection, apps,
                 RollupsTestDatabase.RandomWindows(new Random(migration.Name.Length), after.From, after.Until), $"after {migration.Name}");
         }
+    }
+
+    [Fact]
+    public async Task A_table_rewrite_that_commits_while_the_maintainer_waits_for_it_is_seen_whole_by_the_maintainer()
+    {
+        var connectionString = await TestDatabase.CreateMigratedAsync(infrastructure.Postgres);
+        await using var connection = await TestDatabase.OpenAsync(connectionString);
+        var generator = await RollupsTestDatabase.SeedAndDrainAsync(connection, 0.01);
+        var apps = generator.Apps.Select(a => a.Id).ToArray();
+
+        // A change waits in the log: a new error issue, which changes its conference's status.
+        Assert.Equal(1, await TestDatabase.ExecuteAsync(connectionString, """
+            INSERT INTO app_issue (id, type, code, data, created_at, is_active, conference_id, connection_id, participant_id, session_id, track_id)
+            SELECT gen_random_uuid(), 'e', 'ice_failure', '{}', c.created_at, true, c.id, NULL, NULL, s.id, NULL
+            FROM conference c JOIN app_session s ON s.conference_id = c.id
+            WHERE c.is_active AND NOT EXISTS (SELECT 1 FROM app_issue i WHERE i.conference_id = c.id AND i.type = 'e') LIMIT 1
+            """));
+
+        // Opened first, disposed last: a failing test rolls the migration back before it closes the waiting maintainer.
+        await using var maintainer = await TestDatabase.OpenAsync(connectionString);
+
+        // A migration rewrites app_issue (a USING clause rewrites even to the same type) and has not committed yet.
+        await using var migration = await TestDatabase.OpenAsync(connectionString);
+        await using var transaction = await migration.BeginTransactionAsync();
+        await using (var alter = new NpgsqlCommand("""ALTER TABLE "app_issue" ALTER COLUMN "code" TYPE varchar(32) USING "code" || ''""", migration, transaction))
+        {
+            await alter.ExecuteNonQueryAsync();
+        }
+
+        var run = RollupsDatabase.ApplyAsync(maintainer, 100_000, 100, TimeSpan.Zero, CancellationToken.None);
+        await Responses.EventuallyAsync(async () => await TestDatabase.ScalarAsync<bool>(connection,
+            $"SELECT EXISTS (SELECT 1 FROM pg_stat_activity WHERE pid = {maintainer.ProcessID} AND wait_event_type = 'Lock')"));
+        await transaction.CommitAsync();
+
+        var applied = await run;
+        Assert.True(applied.Locked);
+        Assert.True(applied.Consumed > 0);
+        await RollupsTestDatabase.AssertExactAsync(connection, apps, [(null, null)], "after a rewrite the maintainer waited for");
     }
 
     [Fact]
@@ -206,6 +265,23 @@ public sealed class RollupsBesideDjangoTests(InfrastructureFixture infrastructur
         Assert.Contains("nothing has applied the rollups' change log", entry.Description);
         Assert.True((long)entry.Data["backlog"] > 0);
         Assert.True((long)entry.Data["log_rows"] > 0);
+    }
+
+    /// <summary>Every summary in turn, each over a window not asked before, so each request computes.</summary>
+    private static async Task<List<(string Summary, HttpStatusCode Status)>> ServeUntilAsync(HttpClient client, Guid app, DateTime until,
+        CancellationToken stop)
+    {
+        var answers = new List<(string, HttpStatusCode)>();
+        for (var minutes = 1; !stop.IsCancellationRequested; minutes++)
+        {
+            var from = until.AddMinutes(-minutes).ToString("yyyy-MM-dd'T'HH:mm'Z'", CultureInfo.InvariantCulture);
+            foreach (var summary in SummaryCatalog.All)
+            {
+                using var response = await client.GetAsync($"{summary.Route}?appId={app}&created_at_gte={from}", CancellationToken.None);
+                answers.Add((summary.Label, response.StatusCode));
+            }
+        }
+        return answers;
     }
 
     private static async Task<(int Written, int Failed)> WriteUntilAsync(string connectionString, RollupsWorkload.Snapshot snapshot, int seed,

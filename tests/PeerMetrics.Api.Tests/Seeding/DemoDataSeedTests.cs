@@ -1,6 +1,4 @@
 using System.Text.Json;
-using Microsoft.AspNetCore.Builder;
-using Microsoft.Extensions.Configuration;
 using Microsoft.IdentityModel.JsonWebTokens;
 using Microsoft.IdentityModel.Tokens;
 using Npgsql;
@@ -108,7 +106,7 @@ public sealed class DemoDataSeedTests(InfrastructureFixture infrastructure)
         await AtLeastOne("ISO time", "app_connection WHERE connection_info->'negotiations'->0->>'start_time' LIKE '%T%'");
         await AtLeastOne("unparseable time", "app_connection WHERE connection_info->'negotiations'->0->>'end_time' IN ('', 'n/a')");
 
-        // Every issue code of API.md, each always with its fixed type.
+        // Every issue code of docs/schema.md, each always with its fixed type.
         var codes = await TestDatabase.RowsAsync(connection, "SELECT code, string_agg(DISTINCT type, ',') FROM app_issue GROUP BY code ORDER BY code");
         Assert.Equal(
             DemoCatalog.WarningCodes.Select(c => $"{c.Code}|w").Concat(DemoCatalog.ErrorCodes.Select(c => $"{c.Code}|e")).Order(StringComparer.Ordinal),
@@ -167,24 +165,6 @@ public sealed class DemoDataSeedTests(InfrastructureFixture infrastructure)
         Assert.All(earlier, c => Assert.True(c.CreatedAt <= Anchor && c.CreatedAt.Kind == DateTimeKind.Utc));
     }
 
-    [Theory]
-    [InlineData("")]
-    [InlineData("--scale")]
-    [InlineData("--scale zero")]
-    [InlineData("--scale 0")]
-    [InlineData("--scale -1")]
-    [InlineData("--scale NaN")]
-    [InlineData("--scale 1 --bogus")]
-    public async Task Bad_arguments_exit_with_usage_code_2(string commandLine)
-    {
-        var args = commandLine.Split(' ', StringSplitOptions.RemoveEmptyEntries);
-        var (exit, stdout, stderr) = await RunSeedAsync("Host=127.0.0.1;Port=1;Database=none", args);
-
-        Assert.Equal(SeedCommand.ExitUsage, exit);
-        Assert.Contains("usage:", stderr);
-        Assert.Equal("", stdout);
-    }
-
     [Fact]
     public async Task Without_a_signing_key_outside_development_the_seed_fails_before_touching_the_database()
     {
@@ -192,7 +172,7 @@ public sealed class DemoDataSeedTests(InfrastructureFixture infrastructure)
 
         var (exit, stdout, stderr) = await RunSeedAsync(connectionString, ["--scale", "0.01"], signingKey: null, environment: "Production");
 
-        Assert.Equal(SeedCommand.ExitFailed, exit);
+        Assert.Equal(ApiCommandLine.ExitFailed, exit);
         Assert.Contains("Auth:SigningKey", stderr);
         Assert.Equal("", stdout);
         await using var connection = await TestDatabase.OpenAsync(connectionString);
@@ -212,7 +192,7 @@ public sealed class DemoDataSeedTests(InfrastructureFixture infrastructure)
         }
 
         var (exit, _, stderr) = await RunSeedAsync(connectionString, ["--scale", "0.01"]);
-        Assert.Equal(SeedCommand.ExitFailed, exit);
+        Assert.Equal(ApiCommandLine.ExitFailed, exit);
         Assert.Contains("--force", stderr);
 
         (exit, _, stderr) = await RunSeedAsync(connectionString, ["--scale", "0.01", "--force"]);
@@ -227,7 +207,7 @@ public sealed class DemoDataSeedTests(InfrastructureFixture infrastructure)
             "CREATE TABLE django_migrations (id serial PRIMARY KEY, app varchar(255), name varchar(255), applied timestamptz)");
 
         var (exit, stdout, stderr) = await RunSeedAsync(connectionString, ["--scale", "0.01"]);
-        Assert.Equal(SeedCommand.ExitFailed, exit);
+        Assert.Equal(ApiCommandLine.ExitFailed, exit);
         Assert.Equal("", stdout);
         Assert.Contains("django_migrations", stderr);
         Assert.Contains("--force", stderr);
@@ -249,7 +229,7 @@ public sealed class DemoDataSeedTests(InfrastructureFixture infrastructure)
         await TestDatabase.ExecuteAsync(connectionString, "COMMENT ON TABLE organization IS NULL");
         var before = await SnapshotAsync(connectionString);
         (exit, _, stderr) = await RunSeedAsync(connectionString, ["--scale", "0.01"]);
-        Assert.Equal(SeedCommand.ExitFailed, exit);
+        Assert.Equal(ApiCommandLine.ExitFailed, exit);
         Assert.Contains("did not write", stderr);
         Assert.Equal(before, await SnapshotAsync(connectionString));
     }
@@ -274,20 +254,9 @@ public sealed class DemoDataSeedTests(InfrastructureFixture infrastructure)
         Assert.Equal(first, await SnapshotAsync(connectionString));
     }
 
-    private static async Task<(int Exit, string Stdout, string Stderr)> RunSeedAsync(string connectionString, string[] args,
-        string? signingKey = ApiFactory.SigningKey, string environment = "Testing")
-    {
-        var builder = WebApplication.CreateBuilder(new WebApplicationOptions { EnvironmentName = environment });
-        builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
-        {
-            ["ConnectionStrings:peermetrics"] = connectionString,
-            ["Auth:SigningKey"] = signingKey,
-        });
-        var stdout = new StringWriter();
-        var stderr = new StringWriter();
-        var exit = await SeedCommand.RunAsync(builder, args, stdout, stderr, CancellationToken.None);
-        return (exit, stdout.ToString(), stderr.ToString());
-    }
+    private static Task<(int Exit, string Stdout, string Stderr)> RunSeedAsync(string connectionString, string[] args,
+        string? signingKey = ApiFactory.SigningKey, string environment = "Testing") =>
+        ApiCommands.RunAsync([SeedCommand.Name, .. args], connectionString, signingKey, environment);
 
     private static string LastLine(string text) =>
         text.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)[^1];

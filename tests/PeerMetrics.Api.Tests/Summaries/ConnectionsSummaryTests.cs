@@ -68,7 +68,7 @@ public sealed class ConnectionsSummaryTests(InfrastructureFixture infrastructure
     {
         AddConnection(c => c.Type = "h");
         AddConnection(c => { c.Type = "h"; c.IsActive = false; });
-        // A soft-deleted parent conference does not hide its active connections (as in the reference).
+        // A soft-deleted parent conference does not hide its active connections (as in the peermetrics API).
         var inactiveConference = _data.Conference(_app, c => c.IsActive = false);
         _data.Connection(_data.Session(inactiveConference, _peer), _peer, c => c.Type = "r");
         // Another app of the same organization.

@@ -31,13 +31,13 @@ public sealed class UnpagedConferenceListTests(InfrastructureFixture infrastruct
         var offset = 0;
         do
         {
-            var page = JsonNode.Parse(await client.GetStringAsync($"{list}&limit={ConferenceListApi.MaxLimit}&offset={offset}"))!;
+            var page = JsonNode.Parse(await client.GetStringAsync($"{list}&limit={ConferenceListRequestParser.MaxLimit}&offset={offset}"))!;
             count = page["count"]!.GetValue<long>();
             foreach (var row in page["results"]!.AsArray().ToList())
             {
                 pages.Add(row!.DeepClone());
             }
-            offset += ConferenceListApi.MaxLimit;
+            offset += ConferenceListRequestParser.MaxLimit;
         }
         while (offset < count);
 

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using CliWrap;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace PeerMetrics.AppHost.Tests.Deployment;
@@ -48,7 +49,7 @@ public sealed class ModelFixture : IAsyncLifetime
 /// </summary>
 public sealed class ContainerModeTests(ModelFixture models) : IClassFixture<ModelFixture>
 {
-    // The versions the local mode runs (Debian 12), pinned in the AppHost.
+    // The versions the tests run on Debian 12, pinned in the AppHost.
     private const string PostgresImage = "docker.io/library/postgres:15.18";
     private const string RedisImage = "docker.io/library/redis:7.0.15";
 
@@ -93,12 +94,30 @@ public sealed class ContainerModeTests(ModelFixture models) : IClassFixture<Mode
         Assert.Subset(WaitsOf(model, "prewarmer"), new HashSet<string> { "api", "cache" });
     }
 
+    [Theory]
+    [InlineData("local")]
+    [InlineData("containers")]
+    public void No_resource_serves_tls_so_a_run_needs_no_development_certificate(string mode)
+    {
+#pragma warning disable ASPIRECERTIFICATES001 // What decides the warning: Aspire's certificate annotations.
+        // Aspire warns on the console and with a banner on the dashboard when a resource has an https endpoint or a
+        // server certificate to configure and no trusted development certificate exists, as on a fresh machine.
+        var servingTls = models[mode].Resources.Where(resource =>
+            resource.Annotations.OfType<EndpointAnnotation>().Any(endpoint => endpoint.UriScheme == "https")
+            || resource.Annotations.OfType<HttpsCertificateConfigurationCallbackAnnotation>().Any()
+                && !(resource.TryGetLastAnnotation<HttpsCertificateAnnotation>(out var certificate)
+                     && certificate.UseDeveloperCertificate is not true && certificate.Certificate is null));
+
+        Assert.Empty(servingTls.Select(resource => resource.Name));
+#pragma warning restore ASPIRECERTIFICATES001
+    }
+
     [Fact]
     public async Task The_manifest_publisher_writes_both_containers_the_volume_and_both_services()
     {
         var output = Path.Combine(models.Directory, "manifest");
         var (exitCode, log) = await RunAsync("dotnet",
-            ["run", "--project", Path.Combine(RepositoryRoot(), "PeerMetrics.AppHost"), "--no-build", "-c", Configuration,
+            ["run", "--project", RepositoryPaths.Of("PeerMetrics.AppHost"), "--no-build", "-c", Configuration,
              "--", "--publisher", "manifest", "--output-path", output]);
         Assert.True(exitCode == 0, log);
 
@@ -157,20 +176,9 @@ public sealed class ContainerModeTests(ModelFixture models) : IClassFixture<Mode
 
     private static async Task<(int ExitCode, string Output)> RunAsync(string fileName, string[] arguments)
     {
-        var (exitCode, stdout, stderr) = await LocalProcess.RunForOutputAsync(fileName, arguments, TimeSpan.FromMinutes(2));
-        return (exitCode, stdout + stderr);
-    }
-
-    private static string RepositoryRoot()
-    {
-        for (var directory = new DirectoryInfo(AppContext.BaseDirectory); directory is not null; directory = directory.Parent)
-        {
-            if (File.Exists(Path.Combine(directory.FullName, "PeerMetrics.sln")))
-            {
-                return directory.FullName;
-            }
-        }
-        throw new DirectoryNotFoundException("PeerMetrics.sln not found above the test directory");
+        var result = await LocalProcess.RunAsync(
+            Cli.Wrap(fileName).WithArguments(arguments).WithValidation(CommandResultValidation.None), TimeSpan.FromMinutes(2));
+        return (result.ExitCode, result.StandardOutput + result.StandardError);
     }
 
 #if DEBUG

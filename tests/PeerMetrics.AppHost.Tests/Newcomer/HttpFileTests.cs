@@ -18,7 +18,7 @@ public sealed partial class HttpFileTests(AppHostFixture app, ITestOutputHelper 
     [Fact]
     public void The_http_file_points_at_the_port_the_apphost_gives_the_api()
     {
-        var file = HttpFile.Read(HttpFilePath());
+        var file = HttpFile.Read(RepositoryPaths.Of("PeerMetrics.Api", "PeerMetrics.Api.http"));
         var endpoint = app.App.Services.GetRequiredService<DistributedApplicationModel>().Resources
             .OfType<ProjectResource>().Single(r => r.Name == AppHostFixture.Api)
             .Annotations.OfType<EndpointAnnotation>().Single(e => e.Name == "http");
@@ -45,7 +45,7 @@ public sealed partial class HttpFileTests(AppHostFixture app, ITestOutputHelper 
         await ResourceLogs.WaitForApiListeningAsync(app.App);
         var access = DemoAccess.Single(await ResourceLogs.ReadAsync(app.App, AppHostFixture.Api));
         using var api = app.App.CreateHttpClient(AppHostFixture.Api);
-        var file = HttpFile.Read(HttpFilePath()).With(new Dictionary<string, string>
+        var file = HttpFile.Read(RepositoryPaths.Of("PeerMetrics.Api", "PeerMetrics.Api.http")).With(new Dictionary<string, string>
         {
             ["host"] = api.BaseAddress!.ToString().TrimEnd('/'),
             ["token"] = access.Token,
@@ -80,19 +80,6 @@ public sealed partial class HttpFileTests(AppHostFixture app, ITestOutputHelper 
         using var response = await api.SendAsync(request);
 
         Assert.True(response.StatusCode == HttpStatusCode.OK, $"{(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}");
-    }
-
-    private static string HttpFilePath()
-    {
-        for (var directory = new DirectoryInfo(AppContext.BaseDirectory); directory is not null; directory = directory.Parent)
-        {
-            var candidate = Path.Combine(directory.FullName, "PeerMetrics.Api", "PeerMetrics.Api.http");
-            if (File.Exists(candidate))
-            {
-                return candidate;
-            }
-        }
-        throw new FileNotFoundException("PeerMetrics.Api/PeerMetrics.Api.http not found above the test directory");
     }
 
     public void Dispose() => _logs.Dispose();
