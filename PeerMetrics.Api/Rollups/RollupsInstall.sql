@@ -152,7 +152,7 @@ CREATE TABLE IF NOT EXISTS peermetrics_rollups.conference_cell (
     app_id        uuid NOT NULL,
     minute        timestamptz NOT NULL,
     status        "char" NOT NULL,      -- o ongoing, e error, w warning, s success
-    duration_from integer NOT NULL,     -- lower bound (s) of the duration bucket
+    duration_from smallint NOT NULL,    -- lower bound (s) of the duration bucket
     participants  integer NOT NULL
 );
 CREATE INDEX IF NOT EXISTS conference_cell_app_minute ON peermetrics_rollups.conference_cell (app_id, minute);
@@ -162,9 +162,9 @@ CREATE TABLE IF NOT EXISTS peermetrics_rollups.issue_code_cell (
     minute        timestamptz NOT NULL,
     code          varchar(32) NOT NULL,
     app_id        uuid NOT NULL,
-    issues        bigint NOT NULL,
-    PRIMARY KEY (conference_id, minute, code)
+    issues        bigint NOT NULL
 );
+CREATE INDEX IF NOT EXISTS issue_code_cell_conference ON peermetrics_rollups.issue_code_cell (conference_id);
 CREATE INDEX IF NOT EXISTS issue_code_cell_app_minute ON peermetrics_rollups.issue_code_cell (app_id, minute);
 
 CREATE TABLE IF NOT EXISTS peermetrics_rollups.issue_gum_cell (
@@ -175,89 +175,157 @@ CREATE TABLE IF NOT EXISTS peermetrics_rollups.issue_gum_cell (
     issues        bigint NOT NULL,
     first_at      timestamptz,          -- (created_at, id) of the first issue with a message, and its message
     first_id      uuid,
-    first_message text,
-    PRIMARY KEY (conference_id, minute, name)
+    first_message text
 );
+CREATE INDEX IF NOT EXISTS issue_gum_cell_conference ON peermetrics_rollups.issue_gum_cell (conference_id);
 CREATE INDEX IF NOT EXISTS issue_gum_cell_app_minute ON peermetrics_rollups.issue_gum_cell (app_id, minute);
 
-CREATE TABLE IF NOT EXISTS peermetrics_rollups.connection_type_cell (
+-- Connections grouped by what the two connection summaries count them by: their path (d direct, r relayed,
+-- NULL: no type yet) and the setup-time bucket of their first negotiation (NULL: none measured). Connections
+-- counted by neither have no row.
+CREATE TABLE IF NOT EXISTS peermetrics_rollups.connection_cell (
     conference_id uuid NOT NULL,
     minute        timestamptz NOT NULL,
     app_id        uuid NOT NULL,
-    direct        bigint NOT NULL,
-    relayed       bigint NOT NULL,
-    PRIMARY KEY (conference_id, minute)
+    connections   integer NOT NULL,
+    setup_bucket  smallint,
+    path          "char"
 );
-CREATE INDEX IF NOT EXISTS connection_type_cell_app_minute ON peermetrics_rollups.connection_type_cell (app_id, minute);
+CREATE INDEX IF NOT EXISTS connection_cell_conference ON peermetrics_rollups.connection_cell (conference_id);
+CREATE INDEX IF NOT EXISTS connection_cell_app_minute ON peermetrics_rollups.connection_cell (app_id, minute);
 
-CREATE TABLE IF NOT EXISTS peermetrics_rollups.connection_setup_cell (
-    conference_id uuid NOT NULL,
-    minute        timestamptz NOT NULL,
-    setup_bucket  integer NOT NULL,
-    app_id        uuid NOT NULL,
-    connections   bigint NOT NULL,
-    PRIMARY KEY (conference_id, minute, setup_bucket)
-);
-CREATE INDEX IF NOT EXISTS connection_setup_cell_app_minute ON peermetrics_rollups.connection_setup_cell (app_id, minute);
-
+-- Sessions grouped by everything a session is listed by: browser and os (NULL when it has no platform), country,
+-- and city (NULL unless it is counted in the city list), so one row per conference and minute usually holds
+-- all its sessions' four list entries. A city row keeps its first session by (created_at, id) and its
+-- coordinates. Sessions listed nowhere have no row.
 CREATE TABLE IF NOT EXISTS peermetrics_rollups.session_cell (
     conference_id uuid NOT NULL,
     minute        timestamptz NOT NULL,
-    kind          smallint NOT NULL,    -- 1 browser, 2 os, 3 country, 4 city
-    name          text NOT NULL,
     app_id        uuid NOT NULL,
-    sessions      bigint NOT NULL,
-    first_at      timestamptz,          -- cities: (created_at, id) of the earliest session and its coordinates
+    sessions      integer NOT NULL,
+    browser       text,
+    os            text,
+    country       text,
+    city          text,
+    first_at      timestamptz,
     first_id      uuid,
     latitude      float8,
-    longitude     float8,
-    PRIMARY KEY (conference_id, minute, kind, name)
+    longitude     float8
 );
+CREATE INDEX IF NOT EXISTS session_cell_conference ON peermetrics_rollups.session_cell (conference_id);
 CREATE INDEX IF NOT EXISTS session_cell_app_minute ON peermetrics_rollups.session_cell (app_id, minute);
 
--- The rollups the summaries read: per app, level 0 = minute, 1 = ten minutes, 2 = hour, 3 = day (bucket = its
--- UTC start).
-CREATE TABLE IF NOT EXISTS peermetrics_rollups.conference_status (
+-- The rollups of whole buckets, per app: level 1 = ten minutes, 2 = hour, 3 = day (bucket = its UTC start).
+-- Minutes are not stored: the cells are the minutes (see the views below). Each is read, replaced and deleted
+-- by whole buckets, so its one index is on (app_id, level, bucket), not unique: a bucket's rows share one key,
+-- which the index stores once (deduplication). A bucket's groups are unique by construction (GROUP BY).
+CREATE TABLE IF NOT EXISTS peermetrics_rollups.conference_status_stored (
     app_id uuid NOT NULL, level smallint NOT NULL, bucket timestamptz NOT NULL,
-    success bigint NOT NULL, warning bigint NOT NULL, error bigint NOT NULL, ongoing bigint NOT NULL, total bigint NOT NULL,
-    PRIMARY KEY (app_id, level, bucket)
+    success bigint NOT NULL, warning bigint NOT NULL, error bigint NOT NULL, ongoing bigint NOT NULL, total bigint NOT NULL
 );
-CREATE TABLE IF NOT EXISTS peermetrics_rollups.conference_duration (
+CREATE INDEX IF NOT EXISTS conference_status_stored_bucket ON peermetrics_rollups.conference_status_stored (app_id, level, bucket);
+CREATE TABLE IF NOT EXISTS peermetrics_rollups.conference_duration_stored (
     app_id uuid NOT NULL, level smallint NOT NULL, bucket timestamptz NOT NULL,
-    duration_from integer NOT NULL, conferences bigint NOT NULL,
-    PRIMARY KEY (app_id, level, bucket, duration_from)
+    duration_from integer NOT NULL, conferences bigint NOT NULL
 );
-CREATE TABLE IF NOT EXISTS peermetrics_rollups.conference_participants (
+CREATE INDEX IF NOT EXISTS conference_duration_stored_bucket ON peermetrics_rollups.conference_duration_stored (app_id, level, bucket);
+CREATE TABLE IF NOT EXISTS peermetrics_rollups.conference_participants_stored (
     app_id uuid NOT NULL, level smallint NOT NULL, bucket timestamptz NOT NULL,
-    participants integer NOT NULL, conferences bigint NOT NULL,
-    PRIMARY KEY (app_id, level, bucket, participants)
+    participants integer NOT NULL, conferences bigint NOT NULL
 );
-CREATE TABLE IF NOT EXISTS peermetrics_rollups.issue_code (
+CREATE INDEX IF NOT EXISTS conference_participants_stored_bucket ON peermetrics_rollups.conference_participants_stored (app_id, level, bucket);
+CREATE TABLE IF NOT EXISTS peermetrics_rollups.issue_code_stored (
     app_id uuid NOT NULL, level smallint NOT NULL, bucket timestamptz NOT NULL,
-    code varchar(32) NOT NULL, issues bigint NOT NULL,
-    PRIMARY KEY (app_id, level, bucket, code)
+    code varchar(32) NOT NULL, issues bigint NOT NULL
 );
-CREATE TABLE IF NOT EXISTS peermetrics_rollups.issue_gum (
+CREATE INDEX IF NOT EXISTS issue_code_stored_bucket ON peermetrics_rollups.issue_code_stored (app_id, level, bucket);
+CREATE TABLE IF NOT EXISTS peermetrics_rollups.issue_gum_stored (
     app_id uuid NOT NULL, level smallint NOT NULL, bucket timestamptz NOT NULL,
-    name text NOT NULL, issues bigint NOT NULL, first_at timestamptz, first_id uuid, first_message text,
-    PRIMARY KEY (app_id, level, bucket, name)
+    name text NOT NULL, issues bigint NOT NULL, first_at timestamptz, first_id uuid, first_message text
 );
-CREATE TABLE IF NOT EXISTS peermetrics_rollups.connection_type (
+CREATE INDEX IF NOT EXISTS issue_gum_stored_bucket ON peermetrics_rollups.issue_gum_stored (app_id, level, bucket);
+CREATE TABLE IF NOT EXISTS peermetrics_rollups.connection_type_stored (
     app_id uuid NOT NULL, level smallint NOT NULL, bucket timestamptz NOT NULL,
-    direct bigint NOT NULL, relayed bigint NOT NULL,
-    PRIMARY KEY (app_id, level, bucket)
+    direct bigint NOT NULL, relayed bigint NOT NULL
 );
-CREATE TABLE IF NOT EXISTS peermetrics_rollups.connection_setup (
+CREATE INDEX IF NOT EXISTS connection_type_stored_bucket ON peermetrics_rollups.connection_type_stored (app_id, level, bucket);
+CREATE TABLE IF NOT EXISTS peermetrics_rollups.connection_setup_stored (
     app_id uuid NOT NULL, level smallint NOT NULL, bucket timestamptz NOT NULL,
-    setup_bucket integer NOT NULL, connections bigint NOT NULL, conference_ids uuid[] NOT NULL,
-    PRIMARY KEY (app_id, level, bucket, setup_bucket)
+    setup_bucket integer NOT NULL, connections bigint NOT NULL, conference_ids uuid[] NOT NULL
 );
-CREATE TABLE IF NOT EXISTS peermetrics_rollups.session_list (
+CREATE INDEX IF NOT EXISTS connection_setup_stored_bucket ON peermetrics_rollups.connection_setup_stored (app_id, level, bucket);
+CREATE TABLE IF NOT EXISTS peermetrics_rollups.session_list_stored (
     app_id uuid NOT NULL, level smallint NOT NULL, bucket timestamptz NOT NULL,
     kind smallint NOT NULL, name text NOT NULL, sessions bigint NOT NULL,
-    first_at timestamptz, first_id uuid, latitude float8, longitude float8,
-    PRIMARY KEY (app_id, level, bucket, kind, name)
+    first_at timestamptz, first_id uuid, latitude float8, longitude float8
 );
+CREATE INDEX IF NOT EXISTS session_list_stored_bucket ON peermetrics_rollups.session_list_stored (app_id, level, bucket);
+
+-- The rollups the summaries read, one view each: the stored levels 1 to 3, and level 0 (minute) straight from
+-- the cells, one row per cell (bucket = its minute). Every summary sums, takes the first by (created_at, id) or
+-- unions over the rows of a bucket, so a minute read as its cells gives what one summed row would. The views
+-- keep the columns and types of the tables of earlier versions, whose rollup SQL therefore reads them as it is.
+CREATE OR REPLACE VIEW peermetrics_rollups.conference_status AS
+    SELECT app_id, level, bucket, success, warning, error, ongoing, total
+    FROM peermetrics_rollups.conference_status_stored
+    UNION ALL
+    SELECT app_id, 0::smallint, minute, (status = 's')::int::bigint, (status = 'w')::int::bigint,
+           (status = 'e')::int::bigint, (status = 'o')::int::bigint, 1::bigint
+    FROM peermetrics_rollups.conference_cell;
+CREATE OR REPLACE VIEW peermetrics_rollups.conference_duration AS
+    SELECT app_id, level, bucket, duration_from, conferences
+    FROM peermetrics_rollups.conference_duration_stored
+    UNION ALL
+    SELECT app_id, 0::smallint, minute, duration_from::integer, 1::bigint
+    FROM peermetrics_rollups.conference_cell;
+CREATE OR REPLACE VIEW peermetrics_rollups.conference_participants AS
+    SELECT app_id, level, bucket, participants, conferences
+    FROM peermetrics_rollups.conference_participants_stored
+    UNION ALL
+    SELECT app_id, 0::smallint, minute, participants, 1::bigint
+    FROM peermetrics_rollups.conference_cell;
+CREATE OR REPLACE VIEW peermetrics_rollups.issue_code AS
+    SELECT app_id, level, bucket, code, issues
+    FROM peermetrics_rollups.issue_code_stored
+    UNION ALL
+    SELECT app_id, 0::smallint, minute, code, issues::bigint
+    FROM peermetrics_rollups.issue_code_cell;
+CREATE OR REPLACE VIEW peermetrics_rollups.issue_gum AS
+    SELECT app_id, level, bucket, name, issues, first_at, first_id, first_message
+    FROM peermetrics_rollups.issue_gum_stored
+    UNION ALL
+    SELECT app_id, 0::smallint, minute, name, issues::bigint, first_at, first_id, first_message
+    FROM peermetrics_rollups.issue_gum_cell;
+CREATE OR REPLACE VIEW peermetrics_rollups.connection_type AS
+    SELECT app_id, level, bucket, direct, relayed
+    FROM peermetrics_rollups.connection_type_stored
+    UNION ALL
+    SELECT app_id, 0::smallint, minute, CASE WHEN path = 'd' THEN connections ELSE 0 END::bigint,
+           CASE WHEN path = 'r' THEN connections ELSE 0 END::bigint
+    FROM peermetrics_rollups.connection_cell WHERE path IS NOT NULL;
+CREATE OR REPLACE VIEW peermetrics_rollups.connection_setup AS
+    SELECT app_id, level, bucket, setup_bucket, connections, conference_ids
+    FROM peermetrics_rollups.connection_setup_stored
+    UNION ALL
+    SELECT app_id, 0::smallint, minute, setup_bucket::integer, connections::bigint, ARRAY[conference_id]
+    FROM peermetrics_rollups.connection_cell WHERE setup_bucket IS NOT NULL;
+CREATE OR REPLACE VIEW peermetrics_rollups.session_list AS
+    SELECT app_id, level, bucket, kind, name, sessions, first_at, first_id, latitude, longitude
+    FROM peermetrics_rollups.session_list_stored
+    UNION ALL
+    -- One branch per list (not a lateral VALUES): each is a plain scan of the cells, so the planner pushes a
+    -- bucket range into it, as an index condition.
+    SELECT app_id, 0::smallint, minute, 1::smallint, browser, sessions::bigint, NULL::timestamptz, NULL::uuid, NULL::float8, NULL::float8
+    FROM peermetrics_rollups.session_cell WHERE browser IS NOT NULL
+    UNION ALL
+    SELECT app_id, 0::smallint, minute, 2::smallint, os, sessions::bigint, NULL, NULL, NULL, NULL
+    FROM peermetrics_rollups.session_cell WHERE os IS NOT NULL
+    UNION ALL
+    SELECT app_id, 0::smallint, minute, 3::smallint, country, sessions::bigint, NULL, NULL, NULL, NULL
+    FROM peermetrics_rollups.session_cell WHERE country IS NOT NULL
+    UNION ALL
+    SELECT app_id, 0::smallint, minute, 4::smallint, city, sessions::bigint, first_at, first_id, latitude, longitude
+    FROM peermetrics_rollups.session_cell WHERE city IS NOT NULL;
 
 -- ---------------------------------------------------------------------------------------------------------
 -- Reading: a window [from, until) of whole minutes, either side open, as at most seven ranges of buckets:
@@ -395,22 +463,12 @@ CREATE OR REPLACE FUNCTION peermetrics_rollups.recompute_connections(ids uuid[])
 LANGUAGE plpgsql AS $$
 BEGIN
     INSERT INTO peermetrics_rollups.work_touched
-    SELECT 'N', app_id, minute FROM peermetrics_rollups.connection_type_cell WHERE conference_id = ANY (ids)
-    UNION
-    SELECT 'N', app_id, minute FROM peermetrics_rollups.connection_setup_cell WHERE conference_id = ANY (ids);
-    DELETE FROM peermetrics_rollups.connection_type_cell WHERE conference_id = ANY (ids);
-    DELETE FROM peermetrics_rollups.connection_setup_cell WHERE conference_id = ANY (ids);
-
-    INSERT INTO peermetrics_rollups.connection_type_cell (conference_id, minute, app_id, direct, relayed)
-    SELECT c.conference_id, date_trunc('minute', c.created_at, 'UTC'), f.app_id,
-           count(*) FILTER (WHERE c.type <> 'r'), count(*) FILTER (WHERE c.type = 'r')
-    FROM app_connection c
-    JOIN conference f ON f.id = c.conference_id
-    WHERE c.conference_id = ANY (ids) AND c.is_active AND c.type IS NOT NULL
-    GROUP BY 1, 2, 3;
+    SELECT DISTINCT 'N', app_id, minute FROM peermetrics_rollups.connection_cell WHERE conference_id = ANY (ids);
+    DELETE FROM peermetrics_rollups.connection_cell WHERE conference_id = ANY (ids);
 
     WITH negotiation AS MATERIALIZED (
         SELECT c.conference_id, f.app_id, date_trunc('minute', c.created_at, 'UTC') AS minute,
+               CASE WHEN c.type = 'r' THEN 'r' WHEN c.type IS NOT NULL THEN 'd' END::"char" AS path,
                /*@SQL(setup_texts)*/
         FROM app_connection c
         JOIN conference f ON f.id = c.conference_id
@@ -418,23 +476,24 @@ BEGIN
         WHERE c.conference_id = ANY (ids) AND c.is_active
     ),
     timed AS MATERIALIZED (
-        SELECT conference_id, app_id, minute,
+        SELECT conference_id, app_id, minute, path,
                /*@INSTANT(start_text)*/ AS start_at,
                /*@INSTANT(end_text)*/ AS end_at
         FROM negotiation
+    ),
+    bucketed AS (
+        SELECT conference_id, app_id, minute, path,
+               CASE WHEN end_at >= start_at THEN /*@SQL(setup_bucket)*/ END AS setup_bucket
+        FROM timed
     )
-    INSERT INTO peermetrics_rollups.connection_setup_cell (conference_id, minute, setup_bucket, app_id, connections)
-    SELECT conference_id, minute,
-           /*@SQL(setup_bucket)*/,
-           app_id, count(*)
-    FROM timed
-    WHERE end_at >= start_at
-    GROUP BY 1, 2, 3, 4;
+    INSERT INTO peermetrics_rollups.connection_cell (conference_id, minute, app_id, connections, setup_bucket, path)
+    SELECT conference_id, minute, app_id, count(*), setup_bucket, path
+    FROM bucketed
+    WHERE path IS NOT NULL OR setup_bucket IS NOT NULL
+    GROUP BY conference_id, minute, app_id, setup_bucket, path;
 
     INSERT INTO peermetrics_rollups.work_touched
-    SELECT 'N', app_id, minute FROM peermetrics_rollups.connection_type_cell WHERE conference_id = ANY (ids)
-    UNION
-    SELECT 'N', app_id, minute FROM peermetrics_rollups.connection_setup_cell WHERE conference_id = ANY (ids);
+    SELECT DISTINCT 'N', app_id, minute FROM peermetrics_rollups.connection_cell WHERE conference_id = ANY (ids);
 END
 $$;
 
@@ -456,27 +515,28 @@ BEGIN
         JOIN conference f ON f.id = s.conference_id
         /*@SQL(geo_ip)*/
         WHERE s.conference_id = ANY (ids) AND s.is_active
+    ),
+    -- The four lists' values of each session (as the raw summary's), then one cell per distinct combination.
+    listed AS (
+        SELECT conference_id, app_id, minute, id, created_at,
+               CASE WHEN has_platform THEN coalesce(browser, 'Unknown') END AS browser,
+               CASE WHEN has_platform THEN coalesce(os, 'Unknown') END AS os,
+               country,
+               CASE WHEN city IS NOT NULL AND latitude IS NOT NULL AND longitude IS NOT NULL
+                         AND NOT (latitude = 0 AND longitude = 0) THEN city END AS city,
+               latitude, longitude
+        FROM session_values
     )
     INSERT INTO peermetrics_rollups.session_cell
-        (conference_id, minute, kind, name, app_id, sessions, first_at, first_id, latitude, longitude)
-    SELECT conference_id, minute, 1, coalesce(browser, 'Unknown'), app_id, count(*), NULL::timestamptz, NULL::uuid, NULL::float8, NULL::float8
-    FROM session_values WHERE has_platform GROUP BY 1, 2, 4, 5
-    UNION ALL
-    SELECT conference_id, minute, 2, coalesce(os, 'Unknown'), app_id, count(*), NULL, NULL, NULL, NULL
-    FROM session_values WHERE has_platform GROUP BY 1, 2, 4, 5
-    UNION ALL
-    SELECT conference_id, minute, 3, country, app_id, count(*), NULL, NULL, NULL, NULL
-    FROM session_values WHERE country IS NOT NULL GROUP BY 1, 2, 4, 5
-    UNION ALL
-    SELECT conference_id, minute, 4, city, app_id, count(*),
-           (array_agg(created_at ORDER BY created_at, id))[1],
-           (array_agg(id ORDER BY created_at, id))[1],
-           (array_agg(latitude ORDER BY created_at, id))[1],
-           (array_agg(longitude ORDER BY created_at, id))[1]
-    FROM session_values
-    WHERE city IS NOT NULL AND latitude IS NOT NULL AND longitude IS NOT NULL
-      AND NOT (latitude = 0 AND longitude = 0)
-    GROUP BY 1, 2, 4, 5;
+        (conference_id, minute, app_id, sessions, browser, os, country, city, first_at, first_id, latitude, longitude)
+    SELECT conference_id, minute, app_id, count(*), browser, os, country, city,
+           (array_agg(created_at ORDER BY created_at, id) FILTER (WHERE city IS NOT NULL))[1],
+           (array_agg(id ORDER BY created_at, id) FILTER (WHERE city IS NOT NULL))[1],
+           (array_agg(latitude ORDER BY created_at, id) FILTER (WHERE city IS NOT NULL))[1],
+           (array_agg(longitude ORDER BY created_at, id) FILTER (WHERE city IS NOT NULL))[1]
+    FROM listed
+    WHERE browser IS NOT NULL OR country IS NOT NULL OR city IS NOT NULL
+    GROUP BY conference_id, minute, app_id, browser, os, country, city;
 
     INSERT INTO peermetrics_rollups.work_touched
     SELECT DISTINCT 'S', app_id, minute FROM peermetrics_rollups.session_cell WHERE conference_id = ANY (ids);
@@ -484,12 +544,12 @@ END
 $$;
 
 -- ---------------------------------------------------------------------------------------------------------
--- Re-aggregating the touched buckets: minutes from cells, tens from minutes, hours from tens, days from hours.
+-- Re-aggregating the touched buckets: tens from the cells (the views' level 0), hours from tens, days from hours.
 -- Always a full recompute of each touched bucket, never a delta.
 
--- Tens, hours and days of one rollup table from the level below (dimension and measure lists as SQL text).
--- Tens are kept for every touched minute, open hour included (a ten re-aggregates at most ten minutes); hours
--- and days only once closed (state.open_hour).
+-- Tens, hours and days of one rollup (its view) from the level below (dimension and measure lists as SQL text),
+-- written to its stored table. Tens are kept for every touched minute, open hour included (a ten re-aggregates
+-- at most ten minutes of cells); hours and days only once closed (state.open_hour).
 CREATE OR REPLACE FUNCTION peermetrics_rollups.roll_up(tbl text, fam "char", dims text, measure_cols text, measure_exprs text)
 RETURNS void LANGUAGE plpgsql AS $$
 DECLARE
@@ -509,18 +569,22 @@ BEGIN
                    FROM peermetrics_rollups.work_touched
                    WHERE family = $3 AND date_bin($1, minute, 'epoch') < $2) s
             WHERE t.app_id = s.app_id AND t.level = %2$s AND t.bucket = s.bucket
-            $sql$, tbl, lvl) USING stride, closed_before, fam;
+            $sql$, tbl || '_stored', lvl) USING stride, closed_before, fam;
         EXECUTE format($sql$
-            INSERT INTO peermetrics_rollups.%1$I (app_id, level, bucket%3$s, %4$s)
-            SELECT t.app_id, %2$s, s.bucket%3$s, %5$s
+            INSERT INTO peermetrics_rollups.%6$I (app_id, level, bucket%3$s, %4$s)
+            SELECT s.app_id, %2$s, s.bucket%3$s, %5$s
             FROM (SELECT DISTINCT app_id, date_bin($1, minute, 'epoch') AS bucket
                   FROM peermetrics_rollups.work_touched
                   WHERE family = $3 AND date_bin($1, minute, 'epoch') < $2) s
-            JOIN peermetrics_rollups.%1$I t
-              ON t.app_id = s.app_id AND t.level = %2$s - 1
-             AND t.bucket >= s.bucket AND t.bucket < s.bucket + $1
-            GROUP BY t.app_id, s.bucket%3$s
-            $sql$, tbl, lvl, CASE WHEN dims = '' THEN '' ELSE ', ' || dims END, measure_cols, measure_exprs)
+            -- Lateral, as the summaries read: a view branch that filters its cells gets the range as an index
+            -- condition only as a restriction of its own scan, not as a join condition.
+            CROSS JOIN LATERAL (
+                SELECT * FROM peermetrics_rollups.%1$I t
+                WHERE t.app_id = s.app_id AND t.level = %2$s - 1 AND t.bucket >= s.bucket AND t.bucket < s.bucket + $1
+                OFFSET 0
+            ) t
+            GROUP BY s.app_id, s.bucket%3$s
+            $sql$, tbl, lvl, CASE WHEN dims = '' THEN '' ELSE ', ' || dims END, measure_cols, measure_exprs, tbl || '_stored')
             USING stride, closed_before, fam;
     END LOOP;
 END
@@ -532,92 +596,6 @@ BEGIN
     IF NOT EXISTS (SELECT 1 FROM peermetrics_rollups.work_touched) THEN
         RETURN;
     END IF;
-    -- Minutes of the conference family.
-    DELETE FROM peermetrics_rollups.conference_status t
-    USING (SELECT DISTINCT app_id, minute FROM peermetrics_rollups.work_touched WHERE family = 'C') w
-    WHERE t.app_id = w.app_id AND t.level = 0 AND t.bucket = w.minute;
-    INSERT INTO peermetrics_rollups.conference_status (app_id, level, bucket, success, warning, error, ongoing, total)
-    SELECT c.app_id, 0, c.minute,
-           count(*) FILTER (WHERE c.status = 's'), count(*) FILTER (WHERE c.status = 'w'),
-           count(*) FILTER (WHERE c.status = 'e'), count(*) FILTER (WHERE c.status = 'o'), count(*)
-    FROM (SELECT DISTINCT app_id, minute FROM peermetrics_rollups.work_touched WHERE family = 'C') w
-    JOIN peermetrics_rollups.conference_cell c ON c.app_id = w.app_id AND c.minute = w.minute
-    GROUP BY c.app_id, c.minute;
-
-    DELETE FROM peermetrics_rollups.conference_duration t
-    USING (SELECT DISTINCT app_id, minute FROM peermetrics_rollups.work_touched WHERE family = 'C') w
-    WHERE t.app_id = w.app_id AND t.level = 0 AND t.bucket = w.minute;
-    INSERT INTO peermetrics_rollups.conference_duration (app_id, level, bucket, duration_from, conferences)
-    SELECT c.app_id, 0, c.minute, c.duration_from, count(*)
-    FROM (SELECT DISTINCT app_id, minute FROM peermetrics_rollups.work_touched WHERE family = 'C') w
-    JOIN peermetrics_rollups.conference_cell c ON c.app_id = w.app_id AND c.minute = w.minute
-    GROUP BY c.app_id, c.minute, c.duration_from;
-
-    DELETE FROM peermetrics_rollups.conference_participants t
-    USING (SELECT DISTINCT app_id, minute FROM peermetrics_rollups.work_touched WHERE family = 'C') w
-    WHERE t.app_id = w.app_id AND t.level = 0 AND t.bucket = w.minute;
-    INSERT INTO peermetrics_rollups.conference_participants (app_id, level, bucket, participants, conferences)
-    SELECT c.app_id, 0, c.minute, c.participants, count(*)
-    FROM (SELECT DISTINCT app_id, minute FROM peermetrics_rollups.work_touched WHERE family = 'C') w
-    JOIN peermetrics_rollups.conference_cell c ON c.app_id = w.app_id AND c.minute = w.minute
-    GROUP BY c.app_id, c.minute, c.participants;
-
-    -- Minutes of the issue family.
-    DELETE FROM peermetrics_rollups.issue_code t
-    USING (SELECT DISTINCT app_id, minute FROM peermetrics_rollups.work_touched WHERE family = 'I') w
-    WHERE t.app_id = w.app_id AND t.level = 0 AND t.bucket = w.minute;
-    INSERT INTO peermetrics_rollups.issue_code (app_id, level, bucket, code, issues)
-    SELECT c.app_id, 0, c.minute, c.code, sum(c.issues)
-    FROM (SELECT DISTINCT app_id, minute FROM peermetrics_rollups.work_touched WHERE family = 'I') w
-    JOIN peermetrics_rollups.issue_code_cell c ON c.app_id = w.app_id AND c.minute = w.minute
-    GROUP BY c.app_id, c.minute, c.code;
-
-    DELETE FROM peermetrics_rollups.issue_gum t
-    USING (SELECT DISTINCT app_id, minute FROM peermetrics_rollups.work_touched WHERE family = 'I') w
-    WHERE t.app_id = w.app_id AND t.level = 0 AND t.bucket = w.minute;
-    INSERT INTO peermetrics_rollups.issue_gum (app_id, level, bucket, name, issues, first_at, first_id, first_message)
-    SELECT c.app_id, 0, c.minute, c.name, sum(c.issues),
-           (array_agg(c.first_at ORDER BY c.first_at, c.first_id) FILTER (WHERE c.first_message IS NOT NULL))[1],
-           (array_agg(c.first_id ORDER BY c.first_at, c.first_id) FILTER (WHERE c.first_message IS NOT NULL))[1],
-           (array_agg(c.first_message ORDER BY c.first_at, c.first_id) FILTER (WHERE c.first_message IS NOT NULL))[1]
-    FROM (SELECT DISTINCT app_id, minute FROM peermetrics_rollups.work_touched WHERE family = 'I') w
-    JOIN peermetrics_rollups.issue_gum_cell c ON c.app_id = w.app_id AND c.minute = w.minute
-    GROUP BY c.app_id, c.minute, c.name;
-
-    -- Minutes of the connection family.
-    DELETE FROM peermetrics_rollups.connection_type t
-    USING (SELECT DISTINCT app_id, minute FROM peermetrics_rollups.work_touched WHERE family = 'N') w
-    WHERE t.app_id = w.app_id AND t.level = 0 AND t.bucket = w.minute;
-    INSERT INTO peermetrics_rollups.connection_type (app_id, level, bucket, direct, relayed)
-    SELECT c.app_id, 0, c.minute, sum(c.direct), sum(c.relayed)
-    FROM (SELECT DISTINCT app_id, minute FROM peermetrics_rollups.work_touched WHERE family = 'N') w
-    JOIN peermetrics_rollups.connection_type_cell c ON c.app_id = w.app_id AND c.minute = w.minute
-    GROUP BY c.app_id, c.minute;
-
-    DELETE FROM peermetrics_rollups.connection_setup t
-    USING (SELECT DISTINCT app_id, minute FROM peermetrics_rollups.work_touched WHERE family = 'N') w
-    WHERE t.app_id = w.app_id AND t.level = 0 AND t.bucket = w.minute;
-    INSERT INTO peermetrics_rollups.connection_setup (app_id, level, bucket, setup_bucket, connections, conference_ids)
-    SELECT c.app_id, 0, c.minute, c.setup_bucket, sum(c.connections), array_agg(DISTINCT c.conference_id ORDER BY c.conference_id)
-    FROM (SELECT DISTINCT app_id, minute FROM peermetrics_rollups.work_touched WHERE family = 'N') w
-    JOIN peermetrics_rollups.connection_setup_cell c ON c.app_id = w.app_id AND c.minute = w.minute
-    GROUP BY c.app_id, c.minute, c.setup_bucket;
-
-    -- Minutes of the session family.
-    DELETE FROM peermetrics_rollups.session_list t
-    USING (SELECT DISTINCT app_id, minute FROM peermetrics_rollups.work_touched WHERE family = 'S') w
-    WHERE t.app_id = w.app_id AND t.level = 0 AND t.bucket = w.minute;
-    INSERT INTO peermetrics_rollups.session_list (app_id, level, bucket, kind, name, sessions, first_at, first_id, latitude, longitude)
-    SELECT c.app_id, 0, c.minute, c.kind, c.name, sum(c.sessions),
-           (array_agg(c.first_at ORDER BY c.first_at, c.first_id))[1],
-           (array_agg(c.first_id ORDER BY c.first_at, c.first_id))[1],
-           (array_agg(c.latitude ORDER BY c.first_at, c.first_id))[1],
-           (array_agg(c.longitude ORDER BY c.first_at, c.first_id))[1]
-    FROM (SELECT DISTINCT app_id, minute FROM peermetrics_rollups.work_touched WHERE family = 'S') w
-    JOIN peermetrics_rollups.session_cell c ON c.app_id = w.app_id AND c.minute = w.minute
-    GROUP BY c.app_id, c.minute, c.kind, c.name;
-
-    -- Hours and days.
     PERFORM peermetrics_rollups.roll_up('conference_status', 'C', '', 'success, warning, error, ongoing, total',
         'sum(success), sum(warning), sum(error), sum(ongoing), sum(total)');
     PERFORM peermetrics_rollups.roll_up('conference_duration', 'C', 'duration_from', 'conferences', 'sum(conferences)');
@@ -657,10 +635,11 @@ CREATE OR REPLACE FUNCTION peermetrics_rollups.reset() RETURNS void
 LANGUAGE plpgsql AS $$
 BEGIN
     TRUNCATE peermetrics_rollups.conference_cell, peermetrics_rollups.issue_code_cell, peermetrics_rollups.issue_gum_cell,
-             peermetrics_rollups.connection_type_cell, peermetrics_rollups.connection_setup_cell, peermetrics_rollups.session_cell,
-             peermetrics_rollups.conference_status, peermetrics_rollups.conference_duration,
-             peermetrics_rollups.conference_participants, peermetrics_rollups.issue_code, peermetrics_rollups.issue_gum,
-             peermetrics_rollups.connection_type, peermetrics_rollups.connection_setup, peermetrics_rollups.session_list,
+             peermetrics_rollups.connection_cell, peermetrics_rollups.session_cell,
+             peermetrics_rollups.conference_status_stored, peermetrics_rollups.conference_duration_stored,
+             peermetrics_rollups.conference_participants_stored, peermetrics_rollups.issue_code_stored,
+             peermetrics_rollups.issue_gum_stored, peermetrics_rollups.connection_type_stored,
+             peermetrics_rollups.connection_setup_stored, peermetrics_rollups.session_list_stored,
              peermetrics_rollups.work_touched;
     UPDATE peermetrics_rollups.state
     SET phase = 'backfilling', backfill_app = NULL, backfill_at = NULL, backfill_id = NULL, backfill_done = 0,
@@ -837,8 +816,7 @@ BEGIN
                   AND NOT EXISTS (SELECT 1 FROM peermetrics_rollups.conference_cell x WHERE x.conference_id = c.id)
                   AND NOT EXISTS (SELECT 1 FROM peermetrics_rollups.issue_code_cell x WHERE x.conference_id = c.id)
                   AND NOT EXISTS (SELECT 1 FROM peermetrics_rollups.issue_gum_cell x WHERE x.conference_id = c.id)
-                  AND NOT EXISTS (SELECT 1 FROM peermetrics_rollups.connection_type_cell x WHERE x.conference_id = c.id)
-                  AND NOT EXISTS (SELECT 1 FROM peermetrics_rollups.connection_setup_cell x WHERE x.conference_id = c.id)
+                  AND NOT EXISTS (SELECT 1 FROM peermetrics_rollups.connection_cell x WHERE x.conference_id = c.id)
                   AND NOT EXISTS (SELECT 1 FROM peermetrics_rollups.session_cell x WHERE x.conference_id = c.id));
             c_ids := ARRAY(SELECT unnest(c_ids) EXCEPT SELECT unnest(ahead));
             -- A conference whose created_at moved behind the cursor would never have its rows backfilled: any
@@ -857,12 +835,12 @@ BEGIN
                    date_trunc(CASE b.level WHEN 1 THEN 'hour' ELSE 'day' END, b.bucket, 'UTC')
             FROM public.app a
             CROSS JOIN LATERAL (
-                SELECT 'C'::"char" AS family, t.level, t.bucket FROM peermetrics_rollups.conference_status t WHERE t.app_id = a.id
-                UNION ALL SELECT 'I', t.level, t.bucket FROM peermetrics_rollups.issue_code t WHERE t.app_id = a.id
-                UNION ALL SELECT 'I', t.level, t.bucket FROM peermetrics_rollups.issue_gum t WHERE t.app_id = a.id
-                UNION ALL SELECT 'N', t.level, t.bucket FROM peermetrics_rollups.connection_type t WHERE t.app_id = a.id
-                UNION ALL SELECT 'N', t.level, t.bucket FROM peermetrics_rollups.connection_setup t WHERE t.app_id = a.id
-                UNION ALL SELECT 'S', t.level, t.bucket FROM peermetrics_rollups.session_list t WHERE t.app_id = a.id
+                SELECT 'C'::"char" AS family, t.level, t.bucket FROM peermetrics_rollups.conference_status_stored t WHERE t.app_id = a.id
+                UNION ALL SELECT 'I', t.level, t.bucket FROM peermetrics_rollups.issue_code_stored t WHERE t.app_id = a.id
+                UNION ALL SELECT 'I', t.level, t.bucket FROM peermetrics_rollups.issue_gum_stored t WHERE t.app_id = a.id
+                UNION ALL SELECT 'N', t.level, t.bucket FROM peermetrics_rollups.connection_type_stored t WHERE t.app_id = a.id
+                UNION ALL SELECT 'N', t.level, t.bucket FROM peermetrics_rollups.connection_setup_stored t WHERE t.app_id = a.id
+                UNION ALL SELECT 'S', t.level, t.bucket FROM peermetrics_rollups.session_list_stored t WHERE t.app_id = a.id
             ) b
             WHERE (b.level = 1 AND b.bucket >= st.open_hour AND b.bucket < date_trunc('hour', now(), 'UTC'))
                OR (b.level = 2 AND b.bucket >= date_trunc('day', st.open_hour, 'UTC')

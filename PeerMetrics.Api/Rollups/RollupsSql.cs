@@ -17,13 +17,15 @@ internal static partial class RollupsSql
     /// Bumped when the installed objects change. An Api installs only over an older version (it upgrades), never
     /// over a newer one (docs/rollups.md, "Versions").
     /// </summary>
-    public const int Version = 5;
+    public const int Version = 6;
 
     /// <summary>
     /// The oldest <see cref="Version"/> whose rollup SQL reads an install of this version exactly: recorded in the
     /// install's state, an older Api beside it serves from the rollups only when its own version is at least this.
     /// Keep it at <see cref="Version"/> unless the objects the summaries' rollup SQL reads are unchanged since
-    /// the older version (5 is the first version whose readers check it).
+    /// the older version (5 is the first version whose readers check it). Version 6 stores no minutes and keeps
+    /// them in the cells, behind views with the names and columns of version 5's tables whose rows add up to the
+    /// same answers: version 5's rollup SQL reads it exactly.
     /// </summary>
     public const int MinReaderVersion = 5;
 

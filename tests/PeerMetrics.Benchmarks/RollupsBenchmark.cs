@@ -12,7 +12,8 @@ namespace PeerMetrics.Benchmarks;
 /// <summary>
 /// <c>-- --rollups [--scales 1,10] [--runs 25]</c>: each summary's SQL, raw vs rollups, on seeded data (default
 /// window, 7 days, 1 hour), every scale in its own database of one Postgres, the runs interleaved across scales so
-/// their ratio is measured side by side; then, on the first scale's data, the write-side cost of the triggers with
+/// their ratio is measured side by side; the rollups schema's size against the six tables it summarizes, per scale;
+/// then, on the first scale's data, the write-side cost of the triggers with
 /// Django-shaped statements, triggers enabled and disabled in alternating rounds, 1 and 8 writers on one app.
 /// </summary>
 internal static class RollupsBenchmark
@@ -60,6 +61,10 @@ internal static class RollupsBenchmark
         }
         foreach (var scale in scales)
         {
+            await FootprintAsync(scale);
+        }
+        foreach (var scale in scales)
+        {
             var differences = await RollupsVerifier.VerifyAsync(scale.Connection, [scale.App], [.. windows.Select(w => (w.From, w.Until))], CancellationToken.None);
             Console.WriteLine();
             Console.WriteLine($"Scale {scale.Factor}: rollups vs raw over these windows: {(differences.Count == 0 ? "identical" : $"{differences.Count} DIFFERENCES")}");
@@ -99,6 +104,56 @@ internal static class RollupsBenchmark
         Console.WriteLine($"Backfilled the rollups in {clock.Elapsed.TotalSeconds:F1} s");
         await ExecuteAsync(connection, "ANALYZE");
         return new Scale(factor, connectionString, connection, Guid.Parse(seed["apps"]![0]!["id"]!.GetValue<string>()));
+    }
+
+    // The tables the rollups summarize; the rollups' footprint is measured against theirs.
+    private static readonly string[] Summarized =
+        ["conference", "app_issue", "app_connection", "app_session", "participant_conferences", "participant"];
+
+    private const string Schema = "peermetrics_rollups";
+
+    /// <summary>
+    /// The rollups schema's size (heap, indexes and TOAST of every table, after a VACUUM) against the six tables
+    /// it summarizes, per relation and in total.
+    /// </summary>
+    private static async Task FootprintAsync(Scale scale)
+    {
+        await ExecuteAsync(scale.Connection, "VACUUM ANALYZE");
+        var version = (await RollupsDatabase.StatusAsync(scale.Connection, CancellationToken.None))!.Version;
+        await using var command = new NpgsqlCommand("""
+            SELECT n.nspname, c.relname, c.reltuples::bigint, pg_total_relation_size(c.oid)
+            FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+            WHERE c.relkind = 'r' AND (n.nspname = @schema OR (n.nspname = 'public' AND c.relname = ANY (@summarized)))
+            ORDER BY n.nspname <> @schema, pg_total_relation_size(c.oid) DESC
+            """, scale.Connection);
+        command.Parameters.AddWithValue("schema", Schema);
+        command.Parameters.AddWithValue("summarized", Summarized);
+        var relations = new List<(string Schema, string Name, long Rows, long Bytes)>();
+        await using (var reader = await command.ExecuteReaderAsync())
+        {
+            while (await reader.ReadAsync())
+            {
+                relations.Add((reader.GetString(0), reader.GetString(1), reader.GetInt64(2), reader.GetInt64(3)));
+            }
+        }
+        var rollups = relations.Where(r => r.Schema == Schema).ToList();
+        var tables = relations.Where(r => r.Schema != Schema).ToList();
+        static double Mb(long bytes) => bytes / 1_000_000.0;
+        Console.WriteLine();
+        Console.WriteLine($"## Footprint, scale {scale.Factor}: the {Schema} schema (version {version}) vs the six tables it summarizes");
+        Console.WriteLine();
+        Console.WriteLine("| relation | rows | MB (heap + indexes + TOAST) |");
+        Console.WriteLine("|---|---:|---:|");
+        foreach (var (schema, name, rows, bytes) in relations.Where(r => r.Bytes >= 1_000_000))
+        {
+            Console.WriteLine($"| {schema}.{name} | {rows:N0} | {Mb(bytes):F1} |");
+        }
+        var rollupsBytes = rollups.Sum(r => r.Bytes);
+        var tablesBytes = tables.Sum(r => r.Bytes);
+        Console.WriteLine($"| **{Schema}** (all {rollups.Count} tables) | {rollups.Sum(r => Math.Max(r.Rows, 0)):N0} | **{Mb(rollupsBytes):F1}** |");
+        Console.WriteLine($"| **the six tables** | {tables.Sum(r => Math.Max(r.Rows, 0)):N0} | **{Mb(tablesBytes):F1}** |");
+        Console.WriteLine();
+        Console.WriteLine($"Scale {scale.Factor}: rollups / tables = {100.0 * rollupsBytes / tablesBytes:F1} %");
     }
 
     /// <summary>Median ms per scale; each run measures every scale once, in turn, after one warm-up run each.</summary>
@@ -332,7 +387,7 @@ internal static class RollupsBenchmark
                 JOIN conference c ON c.id = s.conference_id JOIN app_connection x ON x.session_id = s.id
                 WHERE c.app_id = @app AND jsonb_typeof(x.connection_info -> 'negotiations') = 'array'
                 ORDER BY s.created_at DESC, s.id OFFSET @offset LIMIT 1
-                """, connection);
+                """, connection) { CommandTimeout = 0 }; // a sort of the app's sessions: slow at scale 10 on a busy machine
             pick.Parameters.AddWithValue("app", app);
             pick.Parameters.AddWithValue("offset", writer * 97);
             Guid conference, participant, session, connectionId;

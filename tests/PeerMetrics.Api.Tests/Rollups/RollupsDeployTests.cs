@@ -53,7 +53,7 @@ public sealed class RollupsDeployTests(InfrastructureFixture infrastructure) : I
         await RollupsTestDatabase.CurrentAsync(api);
         // A rollup row that differs from the raw rows on purpose tells which one answered.
         await ExecuteAsync(api.ConnectionString,
-            $"UPDATE peermetrics_rollups.issue_code SET issues = issues + 100 WHERE app_id = '{app.Id}' AND level = 3");
+            $"UPDATE peermetrics_rollups.issue_code_stored SET issues = issues + 100 WHERE app_id = '{app.Id}' AND level = 3");
         // A newer Api installed its version meanwhile.
         await ExecuteAsync(api.ConnectionString,
             $"UPDATE peermetrics_rollups.state SET version = {RollupsSql.Version + 1}, min_reader_version = {minReader}");
@@ -116,7 +116,7 @@ public sealed class RollupsDeployTests(InfrastructureFixture infrastructure) : I
         }
         await RollupsTestDatabase.CurrentAsync(api);
         await ExecuteAsync(api.ConnectionString,
-            $"UPDATE peermetrics_rollups.issue_code SET issues = issues + 100 WHERE app_id = '{app.Id}' AND level = 3");
+            $"UPDATE peermetrics_rollups.issue_code_stored SET issues = issues + 100 WHERE app_id = '{app.Id}' AND level = 3");
         await ExecuteAsync(api.ConnectionString,
             $"UPDATE peermetrics_rollups.state SET version = {RollupsSql.Version + 1}, min_reader_version = {RollupsSql.Version + 1}");
         var monitor = api.Factory.Services.GetRequiredService<RollupsMonitor>();

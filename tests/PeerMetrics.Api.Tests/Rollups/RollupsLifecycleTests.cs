@@ -64,7 +64,7 @@ public sealed class RollupsLifecycleTests(InfrastructureFixture infrastructure, 
                 FOREACH t IN ARRAY ARRAY['conference_status', 'conference_duration', 'conference_participants', 'issue_code',
                                          'issue_gum', 'connection_type', 'connection_setup', 'session_list'] LOOP
                     EXECUTE format('DELETE FROM peermetrics_rollups.%I WHERE (level = 2 AND bucket >= %L) OR (level = 3 AND bucket >= %L)',
-                                   t, '{open:O}', '{open.Date:O}');
+                                   t || '_stored', '{open:O}', '{open.Date:O}');
                 END LOOP;
             END
             $$;

@@ -147,7 +147,7 @@ public sealed class RollupsModeTests(InfrastructureFixture infrastructure)
         """);
 
     private static Task CorruptAsync(TestApi api, Guid app) =>
-        ExecuteAsync(api.ConnectionString, $"UPDATE peermetrics_rollups.issue_code SET issues = issues + 100 WHERE app_id = '{app}' AND level = 3");
+        ExecuteAsync(api.ConnectionString, $"UPDATE peermetrics_rollups.issue_code_stored SET issues = issues + 100 WHERE app_id = '{app}' AND level = 3");
 
     private static async Task ExecuteAsync(string connectionString, string sql) =>
         Assert.True(await TestDatabase.ExecuteAsync(connectionString, sql) > 0, sql);
