@@ -1,0 +1,28 @@
+using System.Security.Cryptography;
+using System.Text;
+using PeerMetrics.Api.Rollups;
+
+namespace PeerMetrics.Api.Tests.Rollups;
+
+/// <summary>
+/// An Api installs the rollups only over an older <see cref="RollupsSql.Version"/>: a script changed without a bump
+/// would never reach the databases that already hold this version. The script as installed (its fragments from the
+/// summaries' SQL filled in) is pinned to the version here, so changing one without the other fails.
+/// </summary>
+public sealed class RollupsVersionTests
+{
+    // When the install script or a fragment it takes from a summary changes: bump RollupsSql.Version (and decide
+    // MinReaderVersion), then record the new version and the digest this test prints.
+    private const int PinnedVersion = 6;
+    private const string PinnedDigest = "370130568e8da5d1869a856b6dfd558cb1bad1664eff8ae6db2cce4cccff106f";
+
+    [Fact]
+    public void The_install_script_changes_only_with_a_version_bump()
+    {
+        var digest = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(RollupsSql.Install)));
+
+        Assert.True((RollupsSql.Version, digest) == (PinnedVersion, PinnedDigest),
+            $"RollupsSql.Version is {RollupsSql.Version} and the install script's digest {digest}; pinned: version {PinnedVersion}, " +
+            $"digest {PinnedDigest}. A changed script needs a version bump; then pin both here.");
+    }
+}
