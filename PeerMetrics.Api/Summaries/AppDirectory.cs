@@ -1,6 +1,8 @@
+using System.Security.Claims;
 using Microsoft.EntityFrameworkCore;
 using PeerMetrics.Api.Caching;
 using PeerMetrics.Api.Data;
+using PeerMetrics.Tokens;
 using ZiggyCreatures.Caching.Fusion;
 
 namespace PeerMetrics.Api.Summaries;
@@ -16,6 +18,18 @@ public sealed class AppDirectory(IServiceScopeFactory scopes, IFusionCache cache
     private static readonly TimeSpan OwnershipDuration = TimeSpan.FromSeconds(60);
 
     private readonly FusionCacheEntryOptions _ownershipOptions = cache.ProcessLocalOptions(OwnershipDuration);
+
+    /// <summary>
+    /// The tenant rule of every /v1 route: the organization <paramref name="user"/> reads <paramref name="appId"/>
+    /// under — its owner, when the caller belongs to it — or null. Another organization's app is answered exactly
+    /// like a missing one, so its existence is not revealed. The Prewarmer's refresh token is tied to no
+    /// organization: it reads under the owner.
+    /// </summary>
+    public async Task<Guid?> ReadableOwnerAsync(ClaimsPrincipal user, Guid appId, CancellationToken cancellationToken)
+    {
+        var owner = await FindOrganizationAsync(appId, cancellationToken);
+        return owner is { } organization && (user.HasRefreshScope() || user.GetOrganizationId() == organization) ? organization : null;
+    }
 
     /// <summary>The owning organization of an active app, or null when there is no such app.</summary>
     public async Task<Guid?> FindOrganizationAsync(Guid appId, CancellationToken cancellationToken) =>

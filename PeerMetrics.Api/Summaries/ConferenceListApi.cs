@@ -57,7 +57,7 @@ public static class ConferenceListApi
         {
             return ApiProblems.AppNotFoundResult();
         }
-        if (request.AppId is { } appId && await apps.FindOrganizationAsync(appId, ct) != organizationId)
+        if (request.AppId is { } appId && await apps.ReadableOwnerAsync(http.User, appId, ct) != organizationId)
         {
             return ApiProblems.AppNotFoundResult();
         }

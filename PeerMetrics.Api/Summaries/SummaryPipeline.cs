@@ -105,17 +105,9 @@ public sealed partial class SummaryPipeline(
     private static StringValues FreshFor(TimeSpan remaining) =>
         new(string.Create(CultureInfo.InvariantCulture, $"private, max-age={(long)remaining.TotalSeconds}"));
 
-    /// <summary>
-    /// The query, when the app belongs to the caller's organization; null otherwise. Another organization's app
-    /// is answered exactly like a missing one, so its existence is not revealed. The Prewarmer's refresh token is
-    /// tied to no organization: it refreshes under the owner's key.
-    /// </summary>
-    private async Task<SummaryQuery?> AuthorizeAsync(ClaimsPrincipal user, Guid appId, TimeWindow window, CancellationToken cancellationToken)
-    {
-        var owner = await apps.FindOrganizationAsync(appId, cancellationToken);
-        var caller = user.HasRefreshScope() ? owner : user.GetOrganizationId();
-        return owner is { } organization && organization == caller ? new SummaryQuery(organization, appId, window) : null;
-    }
+    /// <summary>The query, when the caller may read the app (<see cref="AppDirectory.ReadableOwnerAsync"/>); null otherwise.</summary>
+    private async Task<SummaryQuery?> AuthorizeAsync(ClaimsPrincipal user, Guid appId, TimeWindow window, CancellationToken cancellationToken) =>
+        await apps.ReadableOwnerAsync(user, appId, cancellationToken) is { } organization ? new SummaryQuery(organization, appId, window) : null;
 
     /// <summary>
     /// A cold compute, once admitted by the organization's and the total bound (the Prewarmer's refreshes are
