@@ -124,9 +124,7 @@ public sealed class RollupsLifecycleTests(InfrastructureFixture infrastructure, 
         var rejected = await writes;
         output.WriteLine($"{rejected} writes rolled back by their own conflicts");
         await RollupsTestDatabase.DrainAsync(connection);
-        var after = await RollupsWorkload.Snapshot.ReadAsync(connection, apps);
-        await RollupsTestDatabase.AssertExactAsync(connection, apps,
-            RollupsTestDatabase.RandomWindows(new Random(11), after.From, after.Until), "after install over existing data");
+        await RollupsTestDatabase.AssertExactOverRandomWindowsAsync(connection, apps, 11, "after install over existing data");
     }
 
     [Fact]
@@ -239,9 +237,7 @@ public sealed class RollupsLifecycleTests(InfrastructureFixture infrastructure, 
         NpgsqlConnection.ClearAllPools();
         await using var restarted = await TestDatabase.OpenAsync(connectionString);
         await RollupsTestDatabase.DrainAsync(restarted);
-        var after = await RollupsWorkload.Snapshot.ReadAsync(restarted, apps);
-        await RollupsTestDatabase.AssertExactAsync(restarted, apps,
-            RollupsTestDatabase.RandomWindows(new Random(9), after.From, after.Until), "after an aborted and a killed maintainer");
+        await RollupsTestDatabase.AssertExactOverRandomWindowsAsync(restarted, apps, 9, "after an aborted and a killed maintainer");
     }
 
     [Fact]
@@ -277,9 +273,7 @@ public sealed class RollupsLifecycleTests(InfrastructureFixture infrastructure, 
             await enable.ExecuteNonQueryAsync();
         }
         await RollupsTestDatabase.DrainAsync(connection);
-        var after = await RollupsWorkload.Snapshot.ReadAsync(connection, apps);
-        await RollupsTestDatabase.AssertExactAsync(connection, apps,
-            RollupsTestDatabase.RandomWindows(new Random(13), after.From, after.Until), "after a trigger was disabled and enabled again");
+        await RollupsTestDatabase.AssertExactOverRandomWindowsAsync(connection, apps, 13, "after a trigger was disabled and enabled again");
     }
 
     private static async Task MigrateWithoutRollupsAsync(string connectionString)

@@ -77,6 +77,16 @@ internal static class RollupsTestDatabase
             $"{context}: {failures.Count} of {compared} answers differ; first ones:\n{string.Join("\n", failures.Take(5))}");
     }
 
+    /// <summary>
+    /// <see cref="AssertExactAsync"/> for <paramref name="apps"/> over <see cref="RandomWindows"/> (drawn with
+    /// <paramref name="seed"/>) around their data as it is now.
+    /// </summary>
+    public static async Task AssertExactOverRandomWindowsAsync(NpgsqlConnection connection, Guid[] apps, int seed, string context)
+    {
+        var data = await RollupsWorkload.Snapshot.ReadAsync(connection, apps);
+        await AssertExactAsync(connection, apps, RandomWindows(new Random(seed), data.From, data.Until), context);
+    }
+
     /// <summary>Windows that cut days and hours at odd minutes, open on either side, empty, inverted, one
     /// minute, exact hours and days, before and after all data.</summary>
     public static List<(DateTime? From, DateTime? Until)> RandomWindows(Random random, DateTime dataFrom, DateTime dataUntil)
