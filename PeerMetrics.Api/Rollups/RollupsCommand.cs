@@ -3,7 +3,7 @@ using System.CommandLine.Parsing;
 using Microsoft.EntityFrameworkCore;
 using Npgsql;
 using PeerMetrics.Api.Data;
-using PeerMetrics.Api.Summaries;
+using PeerMetrics.Api.Summaries.Definitions;
 
 namespace PeerMetrics.Api.Rollups;
 
