@@ -1,6 +1,5 @@
 using Microsoft.Extensions.Options;
 using PeerMetrics.Api.Data;
-using PeerMetrics.Api.Summaries;
 using PeerMetrics.Api.Summaries.Definitions;
 using ZiggyCreatures.Caching.Fusion;
 

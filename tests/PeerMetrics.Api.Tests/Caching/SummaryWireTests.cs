@@ -3,8 +3,8 @@ using System.Net;
 using System.Net.Http.Headers;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Time.Testing;
+using PeerMetrics.Api.Caching;
 using PeerMetrics.Api.Problems;
-using PeerMetrics.Api.Summaries;
 using PeerMetrics.Api.Summaries.Definitions;
 
 namespace PeerMetrics.Api.Tests.Caching;
