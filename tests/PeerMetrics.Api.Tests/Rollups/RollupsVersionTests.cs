@@ -25,4 +25,17 @@ public sealed class RollupsVersionTests
             $"RollupsSql.Version is {RollupsSql.Version} and the install script's digest {digest}; pinned: version {PinnedVersion}, " +
             $"digest {PinnedDigest}. A changed script needs a version bump; then pin both here.");
     }
+
+    [Fact]
+    public void The_install_script_is_every_file_of_the_install_folder_once()
+    {
+        const string prefix = "PeerMetrics.Api.Rollups.Install.";
+        var embedded = typeof(RollupsSql).Assembly.GetManifestResourceNames()
+            .Where(name => name.StartsWith(prefix, StringComparison.Ordinal))
+            .Select(name => name[prefix.Length..]);
+
+        Assert.Equal(embedded.Order(StringComparer.Ordinal), RollupsSql.InstallFiles.Order(StringComparer.Ordinal));
+        // The second transaction takes the six tables' locks before anything else.
+        Assert.StartsWith("LOCK TABLE ", RollupsSql.InstallParts().Triggers.Split('\n').First(line => !line.StartsWith("--", StringComparison.Ordinal)));
+    }
 }
