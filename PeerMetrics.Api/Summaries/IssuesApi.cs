@@ -39,7 +39,7 @@ public static class IssuesApi
         ORDER BY sum(r.issues) DESC, r.code COLLATE "C"
         """;
 
-    // Issue i's getUserMedia error, as the raw summary and its rollup cells (RollupsInstall.sql) read it.
+    // Issue i's getUserMedia error, as the raw summary and its rollup cells (Rollups/Install/issue-cells.sql) read it.
     internal const string IsUserMediaError = """
         i.code = 'getusermedia_error' AND jsonb_typeof(i.data) = 'object' AND i.data <> jsonb_build_object()
         """;
