@@ -5,9 +5,10 @@ using PeerMetrics.Api.Summaries.Definitions;
 namespace PeerMetrics.Api.Rollups;
 
 /// <summary>
-/// The SQL of the rollups: the install and uninstall scripts (embedded next to this file) and the name of
-/// the schema they own. The install script's placeholders are filled with the raw summaries' own SQL, so a
-/// rollup cell reads JSON, text times and coordinates exactly as the raw query does.
+/// The SQL of the rollups: the install script (the files of <c>Install/</c>, in <see cref="InstallFiles"/>' order),
+/// the uninstall script (embedded next to this file) and the name of the schema they own. The install's
+/// placeholders are filled with the raw summaries' own SQL, so a rollup cell reads JSON, text times and
+/// coordinates exactly as the raw query does.
 /// </summary>
 internal static partial class RollupsSql
 {
@@ -17,7 +18,7 @@ internal static partial class RollupsSql
     /// Bumped when the installed objects change. An Api installs only over an older version (it upgrades), never
     /// over a newer one (docs/rollups.md, "Versions").
     /// </summary>
-    public const int Version = 6;
+    public const int Version = 7;
 
     /// <summary>
     /// The oldest <see cref="Version"/> whose rollup SQL reads an install of this version exactly: recorded in the
@@ -25,9 +26,20 @@ internal static partial class RollupsSql
     /// Keep it at <see cref="Version"/> unless the objects the summaries' rollup SQL reads are unchanged since
     /// the older version (5 is the first version whose readers check it). Version 6 stores no minutes and keeps
     /// them in the cells, behind views with the names and columns of version 5's tables whose rows add up to the
-    /// same answers: version 5's rollup SQL reads it exactly.
+    /// same answers: version 5's rollup SQL reads it exactly. Version 7 changes only how the install is written
+    /// and maintained (the change log's families spelled out, the maintainer's jobs as functions): the views,
+    /// <c>window_parts</c>, <c>uuid_union</c>, <c>state</c>, <c>triggers_ok()</c>, <c>status()</c> and the change
+    /// log's row count answer as in versions 5 and 6, so their readers read it exactly.
     /// </summary>
     public const int MinReaderVersion = 5;
+
+    /// <summary>
+    /// The six peermetrics tables the triggers watch, in the one order every statement that locks several of them
+    /// takes them (so two such statements never deadlock): the readers' <see cref="ShareWatchedTables"/>, the
+    /// install's and the uninstall's locks.
+    /// </summary>
+    public const string WatchedTables = "public.conference, public.app_issue, public.app_connection, public.app_session, " +
+                                        "public.participant_conferences, public.participant";
 
     /// <summary>
     /// The first statement of every REPEATABLE READ transaction that reads the peermetrics tables, before anything
@@ -37,11 +49,40 @@ internal static partial class RollupsSql
     /// cache it). Holding ACCESS SHARE from the start means any such rewrite committed before the snapshot or
     /// waits for the transaction; writers are not blocked.
     /// </summary>
-    public const string ShareWatchedTables =
-        "LOCK TABLE public.conference, public.app_issue, public.app_connection, public.app_session, " +
-        "public.participant_conferences, public.participant IN ACCESS SHARE MODE";
+    public const string ShareWatchedTables = $"LOCK TABLE {WatchedTables} IN ACCESS SHARE MODE";
 
-    public static string Install => Placeholder().Replace(Read("RollupsInstall.sql"), match => match.Groups["kind"].Value switch
+    /// <summary>
+    /// The install script: these files of <c>Install/</c>, in this order, concatenated, placeholders filled. The
+    /// last one is the install's second transaction (<see cref="InstallParts"/>): the locks and the triggers.
+    /// </summary>
+    public static readonly IReadOnlyList<string> InstallFiles =
+    [
+        "state.sql",            // the schema, the state row, the families of change, the touched buckets
+        "change-log.sql",       // the change log, what the triggers watch, their functions, the checks of both
+        "conference-cells.sql", // each family's cells and their recompute from raw rows
+        "issue-cells.sql",
+        "connection-cells.sql",
+        "session-cells.sql",
+        "window.sql",           // window_parts and uuid_union: what the summaries read a window with
+        "levels.sql",           // the stored levels, the views, the rollups' definition and re-aggregation
+        "apply.sql",            // the maintainer's run, one function per job, and status()
+        "triggers.sql",         // the second transaction: the six tables' locks, then the triggers
+    ];
+
+    public static string Install => Assemble(InstallFiles);
+
+    public static string Uninstall => Fill(Read("RollupsUninstall.sql"));
+
+    /// <summary>
+    /// The install as two transactions: the schema, its tables and functions (no lock on the peermetrics tables
+    /// beyond what reading their definitions takes), then the last file, the locks and the triggers (held for a
+    /// moment). The migration runs the whole script at once.
+    /// </summary>
+    public static (string Objects, string Triggers) InstallParts() => (Assemble(InstallFiles.SkipLast(1)), Assemble(InstallFiles.TakeLast(1)));
+
+    private static string Assemble(IEnumerable<string> files) => string.Concat(files.Select(file => Fill(Read($"Install.{file}"))));
+
+    private static string Fill(string script) => Placeholder().Replace(script, match => match.Groups["kind"].Value switch
     {
         "INSTANT" => SummarySqlTime.Instant(match.Groups["a"].Value),
         "SQL" => match.Groups["a"].Value switch
@@ -54,26 +95,18 @@ internal static partial class RollupsSql
             "session_values" => SessionListSummary.SessionValues,
             "geo_ip" => SessionListSummary.GeoIp,
             "required_columns" => RequiredColumns(),
-            var name => throw new InvalidOperationException($"Unknown SQL fragment {name} in RollupsInstall.sql"),
+            var name => throw new InvalidOperationException($"Unknown SQL fragment {name} in a rollups script"),
         },
         "VERSION" => (match.Groups["a"].Value == "min_reader" ? MinReaderVersion : Version)
             .ToString(System.Globalization.CultureInfo.InvariantCulture),
-        var kind => throw new InvalidOperationException($"Unknown placeholder {kind} in RollupsInstall.sql"),
+        "WATCHED_TABLES" => WatchedTables,
+        var kind => throw new InvalidOperationException($"Unknown placeholder {kind} in a rollups script"),
     });
-
-    public static string Uninstall => Read("RollupsUninstall.sql");
 
     // The columns the Api reads, with their types, as VALUES rows: the rollups do not serve while one they read
     // is missing or of another type (the same check as the Api's at start-up).
     private static string RequiredColumns() => string.Join(", ", RequiredSchema.Columns.Select(column =>
         $"('{column.Table}', '{column.Column}', '{column.Type}')"));
-
-    /// <summary>
-    /// The install as two transactions: the schema, its tables and functions (no lock on the peermetrics tables
-    /// beyond what reading their definitions takes), then, from the script's <c>LOCK TABLE</c> on, the locks
-    /// and the triggers (held for a moment). The migration runs the whole script at once.
-    /// </summary>
-    public static (string Objects, string Triggers) InstallParts() => SplitAt(Install, "\nLOCK TABLE public.conference");
 
     /// <summary>The uninstall as two transactions: the triggers (under the tables' locks), then the schema.</summary>
     public static (string Triggers, string Objects) UninstallParts() => SplitAt(Uninstall, "\nDROP SCHEMA ");
@@ -113,7 +146,7 @@ internal static partial class RollupsSql
         return reader.ReadToEnd();
     }
 
-    [GeneratedRegex(@"/\*@(?<kind>[A-Z]+)\((?<a>[a-z_.]*)\)\*/")]
+    [GeneratedRegex(@"/\*@(?<kind>[A-Z_]+)\((?<a>[a-z_.]*)\)\*/")]
     private static partial Regex Placeholder();
 }
 

@@ -5,11 +5,9 @@ DECLARE
     t record;
 BEGIN
     -- Every lock first, in the install's order (see there), then the drops.
-    FOR t IN SELECT * FROM unnest(ARRAY['conference', 'app_issue', 'app_connection', 'app_session',
-                                        'participant_conferences', 'participant']) AS n (tbl)
-    LOOP
-        IF to_regclass(format('public.%I', t.tbl)) IS NOT NULL THEN
-            EXECUTE format('LOCK TABLE public.%I IN ACCESS EXCLUSIVE MODE', t.tbl);
+    FOR t IN SELECT to_regclass(n) AS rel FROM unnest(string_to_array('/*@WATCHED_TABLES()*/', ', ')) AS n LOOP
+        IF t.rel IS NOT NULL THEN
+            EXECUTE format('LOCK TABLE %s IN ACCESS EXCLUSIVE MODE', t.rel);
         END IF;
     END LOOP;
     -- Every trigger that runs one of the schema's functions, whichever version installed it.

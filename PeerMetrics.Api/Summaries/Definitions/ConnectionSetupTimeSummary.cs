@@ -20,8 +20,8 @@ public static class ConnectionSetupTimeSummary
     ];
 
     // Connection c's first negotiation (n.first, n.connected), the texts of its times when it reached
-    // "connected", and the setup-time bucket of its parsed times: shared with the rollup cells (the rollups
-    // install script).
+    // "connected", and the setup-time bucket of its parsed times: shared with the rollup cells
+    // (Rollups/Install/connection-cells.sql).
     internal const string FirstNegotiation = """
         CROSS JOIN LATERAL (
             SELECT c.connection_info -> 'negotiations' -> 0 AS first,

@@ -18,7 +18,7 @@ public static class SessionListSummary
         IReadOnlyList<CityCount> Cities);
 
     // What the lists read of session s and of its geo_ip g (the lateral below): shared with the rollup cells
-    // (the rollups install script). Declared before the statements that embed them (static fields initialize in order).
+    // (Rollups/Install/session-cells.sql). Declared before the statements that embed them (static fields initialize in order).
     internal const string GeoIp = """
         CROSS JOIN LATERAL (
             SELECT geo_ip,

@@ -7,7 +7,7 @@ public static class UserMediaErrorSummary
 
     public sealed record GumSummaryBody(IReadOnlyList<GumError> Data, long Total);
 
-    // Issue i's getUserMedia error, as the raw summary and its rollup cells (the rollups install script) read it.
+    // Issue i's getUserMedia error, as the raw summary and its rollup cells (Rollups/Install/issue-cells.sql) read it.
     internal const string IsUserMediaError = """
         i.code = 'getusermedia_error' AND jsonb_typeof(i.data) = 'object' AND i.data <> jsonb_build_object()
         """;

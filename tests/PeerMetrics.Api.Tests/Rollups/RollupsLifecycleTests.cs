@@ -202,7 +202,7 @@ public sealed class RollupsLifecycleTests(InfrastructureFixture infrastructure, 
 
         // Killed mid-run: the run that backfills after the requested rebuild has taken the maintainer lock and
         // updated the state when it first writes a rollup; a SHARE lock on the rollups, held here, stops it there.
-        await using (var mark = new NpgsqlCommand("INSERT INTO peermetrics_rollups.change_log (family) VALUES ('*')", connection))
+        await using (var mark = new NpgsqlCommand("INSERT INTO peermetrics_rollups.change_log (family) VALUES ('everything')", connection))
         {
             await mark.ExecuteNonQueryAsync();
         }

@@ -29,6 +29,7 @@ public sealed partial class RollupsServiceTests(InfrastructureFixture infrastruc
             Assert.DoesNotContain("}", sql.Rollup);
         }
         Assert.DoesNotMatch(Placeholder(), RollupsSql.Install);
+        Assert.DoesNotMatch(Placeholder(), RollupsSql.Uninstall);
         Assert.Contains("substr(start_text, 6, 2)::int BETWEEN 1 AND 12", RollupsSql.Install);
         Assert.Contains("jsonb_path_query_first(g.geo_ip, 'strict $.latitude.double()', silent => true)", RollupsSql.Install);
     }

@@ -13,8 +13,8 @@ public sealed class RollupsVersionTests
 {
     // When the install script or a fragment it takes from a summary changes: bump RollupsSql.Version (and decide
     // MinReaderVersion), then record the new version and the digest this test prints.
-    private const int PinnedVersion = 6;
-    private const string PinnedDigest = "370130568e8da5d1869a856b6dfd558cb1bad1664eff8ae6db2cce4cccff106f";
+    private const int PinnedVersion = 7;
+    private const string PinnedDigest = "63f596726c66533c44ed734b27d3b7c4e6dbcc6c041bdaa59d263d2a57f1eee1";
 
     [Fact]
     public void The_install_script_changes_only_with_a_version_bump()
@@ -24,5 +24,18 @@ public sealed class RollupsVersionTests
         Assert.True((RollupsSql.Version, digest) == (PinnedVersion, PinnedDigest),
             $"RollupsSql.Version is {RollupsSql.Version} and the install script's digest {digest}; pinned: version {PinnedVersion}, " +
             $"digest {PinnedDigest}. A changed script needs a version bump; then pin both here.");
+    }
+
+    [Fact]
+    public void The_install_script_is_every_file_of_the_install_folder_once()
+    {
+        const string prefix = "PeerMetrics.Api.Rollups.Install.";
+        var embedded = typeof(RollupsSql).Assembly.GetManifestResourceNames()
+            .Where(name => name.StartsWith(prefix, StringComparison.Ordinal))
+            .Select(name => name[prefix.Length..]);
+
+        Assert.Equal(embedded.Order(StringComparer.Ordinal), RollupsSql.InstallFiles.Order(StringComparer.Ordinal));
+        // The second transaction takes the six tables' locks before anything else.
+        Assert.StartsWith("LOCK TABLE ", RollupsSql.InstallParts().Triggers.Split('\n').First(line => !line.StartsWith("--", StringComparison.Ordinal)));
     }
 }
