@@ -7,14 +7,10 @@ namespace PeerMetrics.Api;
 /// <summary>
 /// The Api executable's commands, <c>seed</c> and <c>rollups</c>: run instead of the web host when the first argument
 /// names one (or asks for the help that lists them). System.CommandLine parses them and writes their <c>--help</c>. A command line it refuses exits with
-/// <see cref="ExitUsage"/>, its errors and the command's help on stderr: stdout carries only a command's results.
+/// <see cref="CommandExit.Usage"/>, its errors and the command's help on stderr: stdout carries only a command's results.
 /// </summary>
 public static class ApiCommandLine
 {
-    public const int ExitOk = 0;
-    public const int ExitFailed = 1;
-    public const int ExitUsage = 2;
-
     public static bool IsCommand(string[] args) => args is [SeedCommand.Name or RollupsCommand.Name or "-h" or "--help" or "-?", ..];
 
     public static Task<int> RunAsync(WebApplicationBuilder builder, string[] args) =>
@@ -33,7 +29,7 @@ public static class ApiCommandLine
         if (parsed.Errors.Count > 0)
         {
             await parsed.InvokeAsync(new InvocationConfiguration { Output = stderr, Error = stderr }, cancellationToken);
-            return ExitUsage;
+            return CommandExit.Usage;
         }
         return await parsed.InvokeAsync(new InvocationConfiguration { Output = stdout, Error = stderr }, cancellationToken);
     }

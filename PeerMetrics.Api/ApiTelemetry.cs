@@ -3,7 +3,7 @@ using System.Diagnostics;
 namespace PeerMetrics.Api;
 
 /// <summary>
-/// The Api's own spans, from one source registered with OpenTelemetry (<see cref="PeerMetricsApi.AddPeerMetricsApi"/>):
+/// The Api's own spans, from one source registered with OpenTelemetry (<c>AddPeerMetricsApi</c>):
 /// the stages of a summary compute, the rollups maintainer's runs that did work, and the start-up's migration and seed.
 /// </summary>
 public static class ApiTelemetry

@@ -3,6 +3,7 @@ using PeerMetrics.Api.Auth;
 using PeerMetrics.Api.Hosting;
 using PeerMetrics.Api.Internal;
 using PeerMetrics.Api.Summaries;
+using PeerMetrics.Api.Summaries.Definitions;
 
 namespace PeerMetrics.Api;
 

@@ -19,6 +19,7 @@ builder.AddServiceDefaults();
 builder.AddRequestLimits();
 builder.AddDashboardCors();
 builder.AddPeerMetricsDatabase();
+builder.Services.AddHostedService<DatabaseInitializer>();
 builder.AddPeerMetricsAuth();
 builder.AddSummaryCache();
 builder.AddDemoData();

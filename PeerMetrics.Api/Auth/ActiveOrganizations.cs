@@ -11,7 +11,7 @@ namespace PeerMetrics.Api.Auth;
 /// <c>organization.is_active</c> is false answers 401 on every route that requires authorization, whatever the
 /// credential (a dashboard token, even one <see cref="ValidatedTokenCache"/> already knows, or a Django session).
 /// The flag is kept in process memory for <see cref="CheckInterval"/> (never in Redis), like app ownership in
-/// <see cref="Summaries.AppDirectory"/>: a deactivation takes effect within that time. The Prewarmer's refresh
+/// the summaries' <c>AppDirectory</c>: a deactivation takes effect within that time. The Prewarmer's refresh
 /// token has no organization and is not affected; forwarded routes are the upstream's to authorize.
 /// </summary>
 public sealed class ActiveOrganizations(IServiceScopeFactory scopes, IFusionCache cache)

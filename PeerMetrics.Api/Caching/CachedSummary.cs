@@ -2,7 +2,6 @@ using System.Buffers.Text;
 using System.IO.Compression;
 using System.Security.Cryptography;
 using System.Text.Json.Serialization;
-using PeerMetrics.Api.Summaries;
 
 namespace PeerMetrics.Api.Caching;
 

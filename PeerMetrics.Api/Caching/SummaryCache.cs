@@ -1,6 +1,6 @@
 using Microsoft.Extensions.Options;
 using PeerMetrics.Api.Data;
-using PeerMetrics.Api.Summaries;
+using PeerMetrics.Api.Summaries.Definitions;
 using ZiggyCreatures.Caching.Fusion;
 
 namespace PeerMetrics.Api.Caching;

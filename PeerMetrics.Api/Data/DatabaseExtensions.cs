@@ -26,7 +26,6 @@ public static class DatabaseExtensions
         builder.Services.AddOptions<DatabaseOptions>().BindConfiguration(DatabaseOptions.SectionName)
             .Validate(o => o.Problem() is null, "Database: StatementTimeout must be 1 s to 1 h, MaxPoolSize 1 to 1000.")
             .ValidateOnStart();
-        builder.Services.AddHostedService<DatabaseInitializer>();
         return builder;
     }
 

@@ -2,7 +2,7 @@ namespace PeerMetrics.Api.Data;
 
 /// <summary>
 /// Every table and column the Api reads, with its type: the SQL of the summaries and the drill-down
-/// (Summaries/*Api.cs), the tenant check (AppDirectory) and the Prewarmer's route (Internal/PrewarmApi.cs).
+/// (Summaries/Definitions/*Summary.cs), the tenant check (AppDirectory) and the Prewarmer's route (Internal/PrewarmApi.cs).
 /// A statement that starts reading another column adds it here; the minimal-schema test fails otherwise.
 /// Types are PostgreSQL's <c>format_type</c> names without length: a varchar's length does not change a read.
 /// </summary>

@@ -1,12 +1,11 @@
 using Microsoft.AspNetCore.Server.Kestrel.Core;
-using PeerMetrics.Api.Summaries;
 
 namespace PeerMetrics.Api.Hosting;
 
 /// <summary>
 /// Kestrel's request-size limits, chosen for this API instead of left at the defaults. Every route is a GET
 /// whose input is its query string; the largest request the contract allows is the drill-down with
-/// <see cref="ConferenceListRequestParser.MaxConferenceIds"/> conference ids, far over Kestrel's default 8 KiB request
+/// its most conference ids (<c>ConferenceListRequestParser.MaxConferenceIds</c>), far over Kestrel's default 8 KiB request
 /// line. Up to these limits the Api itself answers (1001 ids and more: the contract's 400); past them Kestrel
 /// refuses the request before the Api sees it (414, 431). README "Limits" lists the values and the answers.
 /// </summary>
@@ -33,7 +32,7 @@ public static class RequestLimits
 
     /// <summary>
     /// No served route reads a request body; Kestrel then neither reads nor drains one. Only the routes forwarded
-    /// upstream raise it for themselves (<see cref="Forwarding.UpstreamForwarding.MaxRequestBodyBytes"/>).
+    /// upstream raise it for themselves (<c>UpstreamForwarding.MaxRequestBodyBytes</c>).
     /// </summary>
     public const long MaxRequestBodyBytes = 0;
 

@@ -5,6 +5,7 @@ using PeerMetrics.Api.Data;
 using PeerMetrics.Api.Hosting;
 using PeerMetrics.Api.Problems;
 using PeerMetrics.Api.Summaries;
+using PeerMetrics.Api.Summaries.Definitions;
 
 namespace PeerMetrics.Api.Internal;
 

@@ -1,7 +1,7 @@
 using System.Diagnostics.Metrics;
 using Microsoft.AspNetCore.Diagnostics;
 using PeerMetrics.Api.Data;
-using PeerMetrics.Api.Summaries;
+using PeerMetrics.Api.Summaries.Definitions;
 
 namespace PeerMetrics.Api.Problems;
 

@@ -1,6 +1,6 @@
 using System.Globalization;
 using Npgsql;
-using PeerMetrics.Api.Summaries;
+using PeerMetrics.Api.Summaries.Definitions;
 
 namespace PeerMetrics.Api.Rollups;
 

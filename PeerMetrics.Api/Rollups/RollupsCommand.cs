@@ -3,7 +3,7 @@ using System.CommandLine.Parsing;
 using Microsoft.EntityFrameworkCore;
 using Npgsql;
 using PeerMetrics.Api.Data;
-using PeerMetrics.Api.Summaries;
+using PeerMetrics.Api.Summaries.Definitions;
 
 namespace PeerMetrics.Api.Rollups;
 
@@ -57,14 +57,14 @@ public static class RollupsCommand
         if (verb == "script")
         {
             await stdout.WriteLineAsync(RollupsSql.Install);
-            return ApiCommandLine.ExitOk;
+            return CommandExit.Ok;
         }
         var connectionString = builder.Configuration.GetConnectionString(DatabaseExtensions.ConnectionName);
         if (string.IsNullOrWhiteSpace(connectionString))
         {
             await stderr.WriteLineAsync(
                 $"rollups: no database configured: set ConnectionStrings__{DatabaseExtensions.ConnectionName} (a Npgsql connection string).");
-            return ApiCommandLine.ExitFailed;
+            return CommandExit.Failed;
         }
         var settings = new NpgsqlConnectionStringBuilder(connectionString) { CommandTimeout = 0 };
         try
@@ -81,7 +81,7 @@ public static class RollupsCommand
                     {
                         // A rollback or an old binary: the newer install stays, its Apis maintain it.
                         await WriteStatusAsync(connection, stdout, cancellationToken);
-                        return ApiCommandLine.ExitOk;
+                        return CommandExit.Ok;
                     }
                     await stderr.WriteLineAsync("rollups: installed; backfilling");
                     var backfill = builder.Configuration.GetValue($"{RollupsOptions.SectionName}:{nameof(RollupsOptions.BackfillBatch)}", 2_000);
@@ -90,25 +90,25 @@ public static class RollupsCommand
                     await RollupsDatabase.CatchUpAsync(connection, backfill, resetDelay, message => stderr.WriteLine($"rollups: {message}"),
                         cancellationToken);
                     await WriteStatusAsync(connection, stdout, cancellationToken);
-                    return ApiCommandLine.ExitOk;
+                    return CommandExit.Ok;
                 case "uninstall":
                     await RollupsDatabase.UninstallAsync(connection, RollupsLocking.From(Bind(builder)),
                         message => stderr.WriteLine($"rollups: {message}"), cancellationToken);
                     await stdout.WriteLineAsync("rollups: uninstalled");
-                    return ApiCommandLine.ExitOk;
+                    return CommandExit.Ok;
                 case "status":
                     await WriteStatusAsync(connection, stdout, cancellationToken);
-                    return ApiCommandLine.ExitOk;
+                    return CommandExit.Ok;
                 default:
                     if (await RollupsDatabase.StatusAsync(connection, cancellationToken) is not { } installed)
                     {
                         await stderr.WriteLineAsync("rollups: not installed");
-                        return ApiCommandLine.ExitFailed;
+                        return CommandExit.Failed;
                     }
                     if (!installed.Readable)
                     {
                         await stderr.WriteLineAsync($"rollups: {RollupsMonitor.VersionReason(installed)}; nothing to verify with this build");
-                        return ApiCommandLine.ExitFailed;
+                        return CommandExit.Failed;
                     }
                     var windows = RollupsVerifier.Windows(DateTime.UtcNow);
                     var differences = await RollupsVerifier.VerifyAsync(connection, app is { } only ? [only] : null, windows,
@@ -123,13 +123,13 @@ public static class RollupsCommand
                     await stdout.WriteLineAsync(differences.Count == 0
                         ? $"rollups: verified {SummaryCatalog.All.Count} summaries over {windows.Count} windows: identical"
                         : $"rollups: {differences.Count} difference(s)");
-                    return differences.Count == 0 ? ApiCommandLine.ExitOk : ExitDifferent;
+                    return differences.Count == 0 ? CommandExit.Ok : ExitDifferent;
             }
         }
         catch (Exception e) when (e is NpgsqlException or InvalidOperationException)
         {
             await stderr.WriteLineAsync($"rollups: failed: {e.Message}");
-            return ApiCommandLine.ExitFailed;
+            return CommandExit.Failed;
         }
     }
 

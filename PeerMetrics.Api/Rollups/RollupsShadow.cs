@@ -1,5 +1,5 @@
+using PeerMetrics.Api.Summaries.Definitions;
 using System.Diagnostics.Metrics;
-using PeerMetrics.Api.Summaries;
 
 namespace PeerMetrics.Api.Rollups;
 

@@ -1,6 +1,6 @@
 using System.Text.RegularExpressions;
 using PeerMetrics.Api.Data;
-using PeerMetrics.Api.Summaries;
+using PeerMetrics.Api.Summaries.Definitions;
 
 namespace PeerMetrics.Api.Rollups;
 
@@ -87,13 +87,13 @@ internal static partial class RollupsSql
         "INSTANT" => SummarySqlTime.Instant(match.Groups["a"].Value),
         "SQL" => match.Groups["a"].Value switch
         {
-            "gum_values" => IssuesApi.UserMediaErrorValues,
-            "is_gum" => IssuesApi.IsUserMediaError,
-            "first_negotiation" => ConnectionsApi.FirstNegotiation,
-            "setup_texts" => ConnectionsApi.SetupTexts,
-            "setup_bucket" => ConnectionsApi.SetupBucket,
-            "session_values" => SessionsApi.SessionValues,
-            "geo_ip" => SessionsApi.GeoIp,
+            "gum_values" => UserMediaErrorSummary.UserMediaErrorValues,
+            "is_gum" => UserMediaErrorSummary.IsUserMediaError,
+            "first_negotiation" => ConnectionSetupTimeSummary.FirstNegotiation,
+            "setup_texts" => ConnectionSetupTimeSummary.SetupTexts,
+            "setup_bucket" => ConnectionSetupTimeSummary.SetupBucket,
+            "session_values" => SessionListSummary.SessionValues,
+            "geo_ip" => SessionListSummary.GeoIp,
             "required_columns" => RequiredColumns(),
             var name => throw new InvalidOperationException($"Unknown SQL fragment {name} in a rollups script"),
         },

@@ -1,5 +1,5 @@
 using Npgsql;
-using PeerMetrics.Api.Summaries;
+using PeerMetrics.Api.Summaries.Definitions;
 
 namespace PeerMetrics.Api.Rollups;
 

@@ -10,7 +10,7 @@ namespace PeerMetrics.Api.Seeding;
 /// The newcomer's first call: once the start-up demo data is there (just seeded or found), logs a dashboard token
 /// of the demo organization and its app ids as the variables of <c>PeerMetrics.Api.http</c>, so nobody needs the
 /// AppHost's connection string or signing key to make one. With <c>Auth:DjangoSession</c> on, also a web dashboard
-/// session cookie of a demo user (<see cref="DemoSession"/>). <see cref="DatabaseInitializer"/> calls it only in
+/// session cookie of a demo user (<see cref="DemoSession"/>). The database start-up calls it only in
 /// Development.
 /// </summary>
 public sealed partial class DemoAccessLog(

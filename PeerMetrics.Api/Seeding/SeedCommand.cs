@@ -10,6 +10,7 @@ using Npgsql;
 using PeerMetrics.Api.Auth;
 using PeerMetrics.Tokens;
 using PeerMetrics.Api.Data;
+using PeerMetrics.Api.Data.Migrations;
 
 namespace PeerMetrics.Api.Seeding;
 
@@ -84,7 +85,7 @@ public static class SeedCommand
         {
             await stderr.WriteLineAsync(
                 $"seed: no database configured: set ConnectionStrings__{DatabaseExtensions.ConnectionName} (a Npgsql connection string).");
-            return ApiCommandLine.ExitFailed;
+            return CommandExit.Failed;
         }
 
         builder.AddPeerMetricsDatabase();
@@ -103,7 +104,7 @@ public static class SeedCommand
         catch (OptionsValidationException e)
         {
             await stderr.WriteLineAsync($"seed: {e.Message}");
-            return ApiCommandLine.ExitFailed;
+            return CommandExit.Failed;
         }
 
         try
@@ -127,7 +128,7 @@ public static class SeedCommand
             if (await RefusalAsync(connection, generator, cancellationToken) is { } refusal && !force)
             {
                 await stderr.WriteLineAsync($"seed: {refusal}; refusing to wipe it. Pass --force to wipe anyway.");
-                return ApiCommandLine.ExitFailed;
+                return CommandExit.Failed;
             }
 
             await stderr.WriteLineAsync(string.Create(CultureInfo.InvariantCulture,
@@ -145,12 +146,12 @@ public static class SeedCommand
                 result.Anchor,
                 result.RowCounts,
                 Math.Round(result.Elapsed.TotalSeconds, 2))));
-            return ApiCommandLine.ExitOk;
+            return CommandExit.Ok;
         }
         catch (Exception e) when (e is NpgsqlException or InvalidOperationException or DbUpdateException)
         {
             await stderr.WriteLineAsync($"seed: failed: {e.Message}");
-            return ApiCommandLine.ExitFailed;
+            return CommandExit.Failed;
         }
     }
 

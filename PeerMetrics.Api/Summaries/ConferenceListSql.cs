@@ -1,3 +1,5 @@
+using PeerMetrics.Api.Summaries.Definitions;
+
 namespace PeerMetrics.Api.Summaries;
 
 /// <summary>The drill-down's one statement, with only the filters a <see cref="ConferenceListRequest"/> gives.</summary>

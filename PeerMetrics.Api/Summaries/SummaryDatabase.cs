@@ -1,23 +1,59 @@
 using System.Data;
+using System.Text.Json;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Storage;
 using Microsoft.Extensions.Options;
 using Npgsql;
 using PeerMetrics.Api.Data;
 using PeerMetrics.Api.Rollups;
+using PeerMetrics.Api.Summaries.Definitions;
 
 namespace PeerMetrics.Api.Summaries;
 
 /// <summary>
-/// Runs a summary's statement. A singleton that takes a pooled DbContext only to run a query: a cache hit rents none.
+/// Computes a summary's body from the database, and is the one place that decides whether the rollups or raw rows
+/// answer: <c>Rollups:Mode</c> and the monitor's view first (<see cref="ComputeAsync"/>), then the reading snapshot
+/// itself (<see cref="QueryAsync{TRow}"/>). A singleton that takes a pooled DbContext only to run a query: a cache
+/// hit rents none.
 /// </summary>
 public sealed class SummaryDatabase(
     IServiceScopeFactory scopes,
     RollupsMonitor rollups,
+    RollupsShadow shadow,
     IOptions<RollupsOptions> rollupsOptions,
     IOptions<DatabaseOptions> databaseOptions,
     TimeProvider time)
 {
+    /// <summary>
+    /// The summary's body, and how long computing it took (the shadow comparison excluded). It reads the rollups
+    /// when <c>Rollups:Mode</c> is on and they are ready and current, raw rows otherwise; in shadow mode it also
+    /// answers from the rollups and compares (<see cref="RollupsShadow"/>).
+    /// </summary>
+    public async Task<(byte[] Body, TimeSpan Elapsed)> ComputeAsync(SummaryDefinition summary, SummaryQuery query,
+        JsonSerializerOptions json, CancellationToken cancellationToken)
+    {
+        var mode = rollupsOptions.Value.EffectiveMode;
+        var rollupsCanServe = mode != RollupsMode.Off && rollups.CanServe();
+        var source = mode == RollupsMode.On && rollupsCanServe ? SummarySource.Rollups : SummarySource.Raw;
+        var started = time.GetTimestamp();
+        var body = await summary.ComputeJsonAsync(query, new Rows(this, source), json, cancellationToken);
+        var elapsed = time.GetElapsedTime(started);
+
+        if (mode == RollupsMode.Shadow && rollupsCanServe)
+        {
+            shadow.Compare(summary, query, body,
+                await summary.ComputeJsonAsync(query, new Rows(this, SummarySource.Rollups), json, cancellationToken));
+        }
+        return (body, elapsed);
+    }
+
+    /// <summary>The rows a summary's mapping reads, from <paramref name="Source"/> as <see cref="QueryAsync{TRow}"/> answers it.</summary>
+    private sealed record Rows(SummaryDatabase Database, SummarySource Source) : ISummaryRows
+    {
+        public Task<List<TRow>> ReadAsync<TRow>(SummarySql sql, SummaryQuery query, CancellationToken cancellationToken) =>
+            Database.QueryAsync<TRow>(sql, query, Source, cancellationToken);
+    }
+
     // In the reading snapshot: can the rollups serve at all (ready, every trigger logging, a version this build
     // reads: a newer install may have replaced the one the monitor saw), how many logged changes wait (counted up to the
     // limit), the instant every change the answer must hold was committed by, and whether the rollups hold
@@ -53,7 +89,7 @@ public sealed class SummaryDatabase(
     /// <see cref="RollupsOptions.MaxLag"/>: raw rows.</item>
     /// </list>
     /// </summary>
-    public async Task<List<TRow>> QueryAsync<TRow>(SummarySql sql, SummaryQuery query, SummarySource source,
+    private async Task<List<TRow>> QueryAsync<TRow>(SummarySql sql, SummaryQuery query, SummarySource source,
         CancellationToken cancellationToken)
     {
         await using var scope = scopes.CreateAsyncScope();

@@ -8,7 +8,7 @@ using Microsoft.Extensions.Primitives;
 using Microsoft.Net.Http.Headers;
 using PeerMetrics.Api.Caching;
 using PeerMetrics.Api.Problems;
-using PeerMetrics.Api.Rollups;
+using PeerMetrics.Api.Summaries.Definitions;
 using PeerMetrics.Tokens;
 
 namespace PeerMetrics.Api.Summaries;
@@ -23,9 +23,6 @@ public sealed partial class SummaryPipeline(
     SummaryCache cache,
     ComputeLimiter limiter,
     SummaryDatabase database,
-    RollupsMonitor rollups,
-    RollupsShadow shadow,
-    IOptions<RollupsOptions> rollupsOptions,
     SummaryCacheMetrics metrics,
     IOptions<SummaryCacheOptions> cacheOptions,
     IOptions<JsonOptions> json,
@@ -111,24 +108,13 @@ public sealed partial class SummaryPipeline(
 
     /// <summary>
     /// A cold compute, once admitted by the organization's and the total bound (the Prewarmer's refreshes are
-    /// bounded by the Prewarmer itself). The wait for a slot is not part of the compute's duration. It reads the
-    /// rollups when <c>Rollups:Mode</c> is on and they are ready and current, raw rows otherwise.
+    /// bounded by the Prewarmer itself). The wait for a slot is not part of the compute's duration. The database
+    /// decides whether the rollups or raw rows answer (<see cref="SummaryDatabase.ComputeAsync"/>).
     /// </summary>
     private async Task<CachedSummary> ComputeAsync(SummaryDefinition summary, SummaryQuery query, bool refresh, CancellationToken token)
     {
         using var slot = refresh ? null : await WaitForSlotAsync(query, token);
-        var mode = rollupsOptions.Value.EffectiveMode;
-        var rollupsCanServe = mode != RollupsMode.Off && rollups.CanServe();
-        var source = mode == RollupsMode.On && rollupsCanServe ? SummarySource.Rollups : SummarySource.Raw;
-        var started = time.GetTimestamp();
-        var body = await summary.ComputeJsonAsync(query, source, database, json.Value.SerializerOptions, token);
-        var elapsed = time.GetElapsedTime(started);
-
-        if (mode == RollupsMode.Shadow && rollupsCanServe)
-        {
-            shadow.Compare(summary, query, body,
-                await summary.ComputeJsonAsync(query, SummarySource.Rollups, database, json.Value.SerializerOptions, token));
-        }
+        var (body, elapsed) = await database.ComputeAsync(summary, query, json.Value.SerializerOptions, token);
         metrics.Computed(summary.Label, elapsed);
         if (elapsed >= cacheOptions.Value.SlowComputeThreshold)
         {

@@ -1,6 +1,7 @@
 using Microsoft.AspNetCore.Http.HttpResults;
 using PeerMetrics.Api.Hosting;
 using PeerMetrics.Api.Problems;
+using PeerMetrics.Api.Summaries.Definitions;
 
 namespace PeerMetrics.Api.Summaries;
 

@@ -15,7 +15,7 @@ public sealed class ApiCommandLineTests(InfrastructureFixture infrastructure)
 
         var (exit, stdout, stderr) = await ApiCommands.RunAsync(["--help"], Unreachable);
 
-        Assert.Equal(ApiCommandLine.ExitOk, exit);
+        Assert.Equal(CommandExit.Ok, exit);
         Assert.Equal("", stderr);
         Assert.Matches(@"(?m)^  seed\s+Wipes the peermetrics tables", stdout);
         Assert.Matches(@"(?m)^  rollups\s+The write-time rollups", stdout);
@@ -26,7 +26,7 @@ public sealed class ApiCommandLineTests(InfrastructureFixture infrastructure)
     {
         var (exit, stdout, stderr) = await ApiCommands.RunAsync(["seed", "--help"], Unreachable);
 
-        Assert.Equal(ApiCommandLine.ExitOk, exit);
+        Assert.Equal(CommandExit.Ok, exit);
         Assert.Equal("", stderr);
         Assert.Contains("Usage:", stdout);
         Assert.Contains(" seed [options]", stdout);
@@ -39,7 +39,7 @@ public sealed class ApiCommandLineTests(InfrastructureFixture infrastructure)
     {
         var (exit, stdout, stderr) = await ApiCommands.RunAsync(["rollups", "-h"], Unreachable);
 
-        Assert.Equal(ApiCommandLine.ExitOk, exit);
+        Assert.Equal(CommandExit.Ok, exit);
         Assert.Equal("", stderr);
         foreach (var verb in new[] { "install", "uninstall", "status", "verify", "script" })
         {
@@ -47,7 +47,7 @@ public sealed class ApiCommandLineTests(InfrastructureFixture infrastructure)
         }
 
         (exit, stdout, stderr) = await ApiCommands.RunAsync(["rollups", "verify", "--help"], Unreachable);
-        Assert.Equal(ApiCommandLine.ExitOk, exit);
+        Assert.Equal(CommandExit.Ok, exit);
         Assert.Equal("", stderr);
         Assert.Matches(@"--app <id>\s+verify only this app", stdout);
     }
@@ -69,7 +69,7 @@ public sealed class ApiCommandLineTests(InfrastructureFixture infrastructure)
     {
         var (exit, stdout, stderr) = await ApiCommands.RunAsync(commandLine.Split(' '), Unreachable);
 
-        Assert.Equal(ApiCommandLine.ExitUsage, exit);
+        Assert.Equal(CommandExit.Usage, exit);
         Assert.Equal("", stdout);
         Assert.Contains(error + Environment.NewLine, stderr);
         Assert.Contains("Usage:", stderr);
@@ -82,7 +82,7 @@ public sealed class ApiCommandLineTests(InfrastructureFixture infrastructure)
 
         var (exit, stdout, stderr) = await ApiCommands.RunAsync(["rollups", "status"], database);
 
-        Assert.True(exit == ApiCommandLine.ExitOk, stderr);
+        Assert.True(exit == CommandExit.Ok, stderr);
         Assert.Equal("rollups: not installed" + Environment.NewLine, stdout);
     }
 }

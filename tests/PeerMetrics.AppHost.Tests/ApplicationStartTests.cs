@@ -1,6 +1,6 @@
+using PeerMetrics.Api.Summaries.Definitions;
 using System.Net;
 using System.Text.Json;
-using PeerMetrics.Api.Summaries;
 using PeerMetrics.AppHost.Tests.Infrastructure;
 using Xunit.Abstractions;
 

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Text.Json.Nodes;
 using PeerMetrics.Testing;
+using PeerMetrics.Api.Summaries.Definitions;
 
 namespace PeerMetrics.Benchmarks;
 
@@ -78,9 +79,9 @@ public static class DrilldownBenchmark
         await using var api = await ApiProcess.StartAsync(environment, LocalProcess.FreePort());
         using var quiet = Http.Client(api.Address, quietToken, 1);
         using var busy = Http.Client(api.Address, busyToken, concurrent);
-        var warmUrl = $"{PeerMetrics.Api.Summaries.ConferencesApi.StatusByDay.Route}?appId={quietApp}";
+        var warmUrl = $"{ConferenceStatusSummary.Definition.Route}?appId={quietApp}";
         var minute = 0;
-        string ColdUrl() => $"{PeerMetrics.Api.Summaries.ConnectionsApi.Types.Route}?appId={quietApp}&created_at_gte={DateTime.UtcNow.AddDays(-30).AddMinutes(-++minute):yyyy-MM-ddTHH:mm}Z";
+        string ColdUrl() => $"{ConnectionTypeSummary.Definition.Route}?appId={quietApp}&created_at_gte={DateTime.UtcNow.AddDays(-30).AddMinutes(-++minute):yyyy-MM-ddTHH:mm}Z";
         await Http.TimeAsync(quiet, warmUrl, noCache: false);
         await ReadAllAsync(busy, $"/v1/conferences?appId={busyApp}&limit=1");
 

@@ -1,7 +1,7 @@
+using PeerMetrics.Api.Summaries.Definitions;
 using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json.Nodes;
-using PeerMetrics.Api.Summaries;
 using PeerMetrics.Benchmarks;
 using PeerMetrics.Testing;
 
@@ -74,7 +74,7 @@ Console.WriteLine();
 Console.WriteLine($"All eight warm, requested together like a dashboard page: p50 {allEight.P50:F2} ms, p99 {allEight.P99:F2} ms");
 
 // Throughput under load, next to a constant-bytes endpoint of the same size served from this process.
-var loadRoute = $"{SessionsApi.Summary.Route}?appId={appId}&{window}";
+var loadRoute = $"{SessionListSummary.Definition.Route}?appId={appId}&{window}";
 var body = await dashboard.GetByteArrayAsync(loadRoute);
 var constantPort = LocalProcess.FreePort();
 var constant = ConstantServer.Start(constantPort, body);

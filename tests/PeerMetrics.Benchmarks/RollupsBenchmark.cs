@@ -5,6 +5,7 @@ using Npgsql;
 using NpgsqlTypes;
 using PeerMetrics.Api.Rollups;
 using PeerMetrics.Api.Summaries;
+using PeerMetrics.Api.Summaries.Definitions;
 using PeerMetrics.Testing;
 
 namespace PeerMetrics.Benchmarks;

@@ -1,5 +1,5 @@
 using Npgsql;
-using PeerMetrics.Api.Summaries;
+using PeerMetrics.Api.Summaries.Definitions;
 
 namespace PeerMetrics.Benchmarks;
 
@@ -31,9 +31,9 @@ public static class TenantIsolation
     {
         using var busy = Http.Client(address, busyToken, BusyConnections);
         using var quiet = Http.Client(address, quietToken, 1);
-        var warmUrl = $"{ConferencesApi.StatusByDay.Route}?appId={quietApp}&created_at_gte=2026-01-01T00:00:00Z";
+        var warmUrl = $"{ConferenceStatusSummary.Definition.Route}?appId={quietApp}&created_at_gte=2026-01-01T00:00:00Z";
         var minute = 0;
-        string ColdUrl() => $"{ConnectionsApi.Types.Route}?appId={quietApp}&created_at_gte={DateTime.UtcNow.AddDays(-30).AddMinutes(-++minute):yyyy-MM-ddTHH:mm}Z";
+        string ColdUrl() => $"{ConnectionTypeSummary.Definition.Route}?appId={quietApp}&created_at_gte={DateTime.UtcNow.AddDays(-30).AddMinutes(-++minute):yyyy-MM-ddTHH:mm}Z";
         await Http.TimeAsync(quiet, warmUrl, noCache: false);
 
         Console.WriteLine();
@@ -91,7 +91,7 @@ public static class TenantIsolation
                 try
                 {
                     using var response = await client.GetAsync(
-                        $"{SessionsApi.Summary.Route}?appId={app}&created_at_gte={window:yyyy-MM-ddTHH:mm}Z", CancellationToken.None);
+                        $"{SessionListSummary.Definition.Route}?appId={app}&created_at_gte={window:yyyy-MM-ddTHH:mm}Z", CancellationToken.None);
                     var status = (int)response.StatusCode;
                     if (status == 429)
                     {

@@ -1,5 +1,5 @@
+using PeerMetrics.Api.Summaries.Definitions;
 using System.Reflection;
-using PeerMetrics.Api.Summaries;
 using Xunit.Sdk;
 
 namespace PeerMetrics.Testing;

@@ -1,5 +1,5 @@
+using PeerMetrics.Api.Summaries.Definitions;
 using System.Net;
-using PeerMetrics.Api.Summaries;
 
 namespace PeerMetrics.Api.Tests.Auth;
 

@@ -3,8 +3,9 @@ using System.Net;
 using System.Net.Http.Headers;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Time.Testing;
+using PeerMetrics.Api.Caching;
 using PeerMetrics.Api.Problems;
-using PeerMetrics.Api.Summaries;
+using PeerMetrics.Api.Summaries.Definitions;
 
 namespace PeerMetrics.Api.Tests.Caching;
 
@@ -41,14 +42,14 @@ public sealed class SummaryWireTests(InfrastructureFixture infrastructure)
             // One tag per representation: the three differ byte for byte.
             Assert.Equal(3, new[] { identity, brotli, gzip }.Select(response => response.Headers.ETag!.Tag).Distinct().Count());
         }
-        Assert.Equal(1, scenario.Api.Computes(ConnectionsApi.SetupTimes.Label));
+        Assert.Equal(1, scenario.Api.Computes(ConnectionSetupTimeSummary.Definition.Label));
     }
 
     [Fact]
     public async Task A_body_worth_compressing_is_smaller_on_the_wire()
     {
         await using var scenario = await StartAsync(conferences: 40);
-        var url = Url(scenario, ConnectionsApi.SetupTimes);
+        var url = Url(scenario, ConnectionSetupTimeSummary.Definition);
 
         using var identity = await GetAsync(scenario.Client, url);
         using var brotli = await GetAsync(scenario.Client, url, "gzip, deflate, br, zstd");
@@ -91,7 +92,7 @@ public sealed class SummaryWireTests(InfrastructureFixture infrastructure)
     public async Task The_etag_is_the_same_on_every_hit_and_on_another_replica_sharing_redis()
     {
         await using var scenario = await StartAsync();
-        var url = Url(scenario, ConnectionsApi.SetupTimes);
+        var url = Url(scenario, ConnectionSetupTimeSummary.Definition);
         using var miss = await GetAsync(scenario.Client, url, "br");
         using var hit = await GetAsync(scenario.Client, url, "br");
         using var identity = await GetAsync(scenario.Client, url);
@@ -116,7 +117,7 @@ public sealed class SummaryWireTests(InfrastructureFixture infrastructure)
         Assert.Equal("HIT", Responses.CacheHeader(replicaIdentity));
         Assert.Equal(identity.Headers.ETag, replicaIdentity.Headers.ETag);
         Assert.Equal(await identity.Content.ReadAsByteArrayAsync(), await replicaIdentity.Content.ReadAsByteArrayAsync());
-        Assert.Equal(1, scenario.Api.Computes(ConnectionsApi.SetupTimes.Label));
+        Assert.Equal(1, scenario.Api.Computes(ConnectionSetupTimeSummary.Definition.Label));
         fromRedis.Dispose();
     }
 
@@ -124,7 +125,7 @@ public sealed class SummaryWireTests(InfrastructureFixture infrastructure)
     public async Task A_matching_if_none_match_is_answered_304_without_a_body()
     {
         await using var scenario = await StartAsync();
-        var url = Url(scenario, IssuesApi.ByCode);
+        var url = Url(scenario, IssueCodeSummary.Definition);
         using var first = await GetAsync(scenario.Client, url, "gzip");
         var etag = first.Headers.ETag!.Tag;
 
@@ -153,7 +154,7 @@ public sealed class SummaryWireTests(InfrastructureFixture infrastructure)
     public async Task The_etag_changes_when_a_refresh_computes_a_different_body()
     {
         await using var scenario = await StartAsync();
-        var url = Url(scenario, ConferencesApi.StatusByDay);
+        var url = Url(scenario, ConferenceStatusSummary.Definition);
         using var before = await GetAsync(scenario.Client, url, "br");
         using var prewarmer = scenario.Api.Factory.CreateRefreshClient();
 
@@ -177,7 +178,7 @@ public sealed class SummaryWireTests(InfrastructureFixture infrastructure)
     {
         var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
         await using var scenario = await StartAsync(services: services => services.AddSingleton<TimeProvider>(time));
-        var url = Url(scenario, SessionsApi.Summary);
+        var url = Url(scenario, SessionListSummary.Definition);
 
         using var miss = await GetAsync(scenario.Client, url);
         time.Advance(TimeSpan.FromSeconds(25.5));
@@ -200,7 +201,7 @@ public sealed class SummaryWireTests(InfrastructureFixture infrastructure)
     public async Task Problem_answers_are_neither_compressed_nor_tagged()
     {
         await using var scenario = await StartAsync();
-        var route = IssuesApi.ByCode.Route;
+        var route = IssueCodeSummary.Definition.Route;
 
         foreach (var (url, status, code) in new[]
                  {

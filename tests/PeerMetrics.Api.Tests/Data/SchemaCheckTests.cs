@@ -3,8 +3,8 @@ using CliWrap;
 using Microsoft.Extensions.Logging;
 using PeerMetrics.Api.Data;
 using PeerMetrics.Api.Rollups;
+using PeerMetrics.Api.Summaries.Definitions;
 using PeerMetrics.Api.Tests.Caching;
-using PeerMetrics.Api.Summaries;
 
 namespace PeerMetrics.Api.Tests.Data;
 

@@ -6,7 +6,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.Metrics.Testing;
 using Microsoft.Extensions.Logging;
 using PeerMetrics.Api.Caching;
-using PeerMetrics.Api.Summaries;
+using PeerMetrics.Api.Summaries.Definitions;
 using PeerMetrics.Api.Tests.Caching;
 using PeerMetrics.Prewarmer;
 using StackExchange.Redis;

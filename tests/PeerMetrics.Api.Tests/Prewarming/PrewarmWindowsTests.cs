@@ -1,4 +1,4 @@
-using PeerMetrics.Api.Summaries;
+using PeerMetrics.Api.Summaries.Definitions;
 using PeerMetrics.Prewarmer;
 
 namespace PeerMetrics.Api.Tests.Prewarming;

@@ -5,7 +5,7 @@ using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Npgsql;
 using PeerMetrics.Api.Rollups;
 using PeerMetrics.Api.Seeding;
-using PeerMetrics.Api.Summaries;
+using PeerMetrics.Api.Summaries.Definitions;
 using PeerMetrics.Api.Tests.Caching;
 using Xunit.Abstractions;
 

@@ -4,8 +4,8 @@ using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Options;
 using Npgsql;
 using PeerMetrics.Api.Rollups;
-using PeerMetrics.Api.Summaries;
 using PeerMetrics.Api.Seeding;
+using PeerMetrics.Api.Summaries.Definitions;
 
 namespace PeerMetrics.Api.Tests.Rollups;
 

@@ -2,7 +2,7 @@ using Npgsql;
 using Microsoft.Extensions.DependencyInjection;
 using PeerMetrics.Api.Rollups;
 using PeerMetrics.Api.Seeding;
-using PeerMetrics.Api.Summaries;
+using PeerMetrics.Api.Summaries.Definitions;
 
 namespace PeerMetrics.Api.Tests.Rollups;
 

@@ -172,7 +172,7 @@ public sealed class DemoDataSeedTests(InfrastructureFixture infrastructure)
 
         var (exit, stdout, stderr) = await RunSeedAsync(connectionString, ["--scale", "0.01"], signingKey: null, environment: "Production");
 
-        Assert.Equal(ApiCommandLine.ExitFailed, exit);
+        Assert.Equal(CommandExit.Failed, exit);
         Assert.Contains("Auth:SigningKey", stderr);
         Assert.Equal("", stdout);
         await using var connection = await TestDatabase.OpenAsync(connectionString);
@@ -205,7 +205,7 @@ public sealed class DemoDataSeedTests(InfrastructureFixture infrastructure)
         }
 
         var (exit, _, stderr) = await RunSeedAsync(connectionString, ["--scale", "0.01"]);
-        Assert.Equal(ApiCommandLine.ExitFailed, exit);
+        Assert.Equal(CommandExit.Failed, exit);
         Assert.Contains("--force", stderr);
 
         (exit, _, stderr) = await RunSeedAsync(connectionString, ["--scale", "0.01", "--force"]);
@@ -220,7 +220,7 @@ public sealed class DemoDataSeedTests(InfrastructureFixture infrastructure)
             "CREATE TABLE django_migrations (id serial PRIMARY KEY, app varchar(255), name varchar(255), applied timestamptz)");
 
         var (exit, stdout, stderr) = await RunSeedAsync(connectionString, ["--scale", "0.01"]);
-        Assert.Equal(ApiCommandLine.ExitFailed, exit);
+        Assert.Equal(CommandExit.Failed, exit);
         Assert.Equal("", stdout);
         Assert.Contains("django_migrations", stderr);
         Assert.Contains("--force", stderr);
@@ -242,7 +242,7 @@ public sealed class DemoDataSeedTests(InfrastructureFixture infrastructure)
         await TestDatabase.ExecuteAsync(connectionString, "COMMENT ON TABLE organization IS NULL");
         var before = await SnapshotAsync(connectionString);
         (exit, _, stderr) = await RunSeedAsync(connectionString, ["--scale", "0.01"]);
-        Assert.Equal(ApiCommandLine.ExitFailed, exit);
+        Assert.Equal(CommandExit.Failed, exit);
         Assert.Contains("did not write", stderr);
         Assert.Equal(before, await SnapshotAsync(connectionString));
     }

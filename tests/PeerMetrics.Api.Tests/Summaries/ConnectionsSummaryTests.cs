@@ -1,6 +1,6 @@
 using System.Text.Json;
 using PeerMetrics.Api.Data;
-using PeerMetrics.Api.Summaries;
+using PeerMetrics.Api.Summaries.Definitions;
 
 namespace PeerMetrics.Api.Tests.Summaries;
 

@@ -2,6 +2,7 @@ using System.Net;
 using System.Text;
 using System.Text.Json.Nodes;
 using PeerMetrics.Api.Summaries;
+using PeerMetrics.Api.Summaries.Definitions;
 
 namespace PeerMetrics.Api.Tests.Summaries;
 

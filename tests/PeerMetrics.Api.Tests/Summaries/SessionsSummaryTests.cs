@@ -1,5 +1,5 @@
 using PeerMetrics.Api.Data;
-using PeerMetrics.Api.Summaries;
+using PeerMetrics.Api.Summaries.Definitions;
 
 namespace PeerMetrics.Api.Tests.Summaries;
 

@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using Microsoft.Extensions.DependencyInjection;
 using PeerMetrics.Api.Rollups;
-using PeerMetrics.Api.Summaries;
+using PeerMetrics.Api.Summaries.Definitions;
 using PeerMetrics.Api.Tests.Caching;
 
 namespace PeerMetrics.Api.Tests.Summaries;
@@ -18,7 +18,7 @@ public sealed class SummaryTracesTests(InfrastructureFixture infrastructure)
         await Responses.EventuallyAsync(() => Task.FromResult(rollups.CanServe()));
         CacheTestData.AddConference(scenario.Data, scenario.App, 0);
         await scenario.SaveAsync();
-        var url = $"{IssuesApi.ByCode.Route}?appId={scenario.App.Id}&created_at_gte=2026-03-01T00:00:00Z";
+        var url = $"{IssueCodeSummary.Definition.Route}?appId={scenario.App.Id}&created_at_gte=2026-03-01T00:00:00Z";
 
         var miss = await GetInTraceAsync(scenario.Client, url);
         var hit = await GetInTraceAsync(scenario.Client, url);

@@ -2,7 +2,7 @@ using System.Globalization;
 using System.Net;
 using System.Text.RegularExpressions;
 using Microsoft.Extensions.DependencyInjection;
-using PeerMetrics.Api.Summaries;
+using PeerMetrics.Api.Summaries.Definitions;
 using PeerMetrics.AppHost.Tests.Infrastructure;
 using PeerMetrics.Testing;
 using Xunit.Abstractions;

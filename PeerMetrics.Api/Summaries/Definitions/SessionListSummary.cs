@@ -1,9 +1,9 @@
 using System.ComponentModel.DataAnnotations.Schema;
 
-namespace PeerMetrics.Api.Summaries;
+namespace PeerMetrics.Api.Summaries.Definitions;
 
-/// <summary>The sessions summary: browsers, operating systems, countries and cities of the app's sessions.</summary>
-public static class SessionsApi
+/// <summary><c>/v1/sessions/summary</c>: browsers, operating systems, countries and cities of the app's sessions.</summary>
+public static class SessionListSummary
 {
     public sealed record NamedCount(string Name, int Count);
 
@@ -45,7 +45,7 @@ public static class SessionsApi
     // response order (count descending, then name in ordinal order).
     // Only object-valued platform/geo_ip are read; '->' on anything else yields NULL, never an error.
     // No braces in the statement ('{}' is jsonb_build_object()): EF formats raw SQL with string.Format.
-    private static readonly string Sql = $$"""
+    private static readonly string RawSql = $$"""
         WITH session_values AS (
             SELECT s.id,
                    s.created_at,
@@ -85,17 +85,11 @@ public static class SessionsApi
 
     // The same rows from the rollups (docs/rollups.md): counts add up; a city's coordinates are those of the
     // rollup row whose earliest session, by (created_at, id), is the earliest.
-    private const string RollupSql = """
+    private static readonly string RollupSql = $"""
         SELECT r.kind::int AS kind, r.name, sum(r.sessions)::int AS count,
                (array_agg(r.latitude ORDER BY r.first_at, r.first_id))[1] AS latitude,
                (array_agg(r.longitude ORDER BY r.first_at, r.first_id))[1] AS longitude
-        FROM peermetrics_rollups.window_parts(@from, @until) w
-        CROSS JOIN LATERAL (
-            -- OFFSET 0: one index range scan per part, whatever the planner guesses about the ranges.
-            SELECT * FROM peermetrics_rollups.session_list b
-            WHERE b.app_id = @app AND b.level = w.lvl AND b.bucket >= w.lo AND b.bucket < w.hi
-            OFFSET 0
-        ) r
+        {RollupWindow.Read("session_list")}
         GROUP BY r.kind, r.name
         ORDER BY r.kind, sum(r.sessions) DESC, r.name COLLATE "C"
         """;
@@ -126,13 +120,13 @@ public static class SessionsApi
         [property: Column("latitude")] double? Latitude,
         [property: Column("longitude")] double? Longitude);
 
-    // The definition comes after the statements it is built from: static fields initialize in order.
-    public static readonly SummaryDefinition<SessionsSummary> Summary = new(
+    // After the statements it is built from: static fields initialize in order.
+    public static readonly SummaryDefinition<SessionsSummary> Definition = new(
         "/v1/sessions/summary", "sessions.summary", "Sessions",
         "Sessions of the app by browser, operating system, country and city",
-        new SummarySql(Sql, RollupSql), GetSummary);
+        new SummarySql(RawSql, RollupSql), MapAsync);
 
-    private static async Task<SessionsSummary> GetSummary(SummaryStatement statement, CancellationToken ct)
+    private static async Task<SessionsSummary> MapAsync(SummaryStatement statement, CancellationToken ct)
     {
         var rows = await statement.RowsAsync<ListRow>(ct);
 

@@ -1,7 +1,7 @@
 using Npgsql;
 using NpgsqlTypes;
 
-namespace PeerMetrics.Api.Summaries;
+namespace PeerMetrics.Api.Summaries.Definitions;
 
 /// <summary>
 /// Typed Npgsql parameters for the hand-written summary SQL. Explicit types matter for NULLs: an untyped

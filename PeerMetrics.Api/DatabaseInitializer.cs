@@ -1,15 +1,18 @@
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 using PeerMetrics.Api.Auth;
+using PeerMetrics.Api.Data;
+using PeerMetrics.Api.Data.Migrations;
 using PeerMetrics.Api.Rollups;
 using PeerMetrics.Api.Seeding;
 
-namespace PeerMetrics.Api.Data;
+namespace PeerMetrics.Api;
 
 /// <summary>
 /// Migrates (and, when configured, seeds an empty database) before the Api accepts requests: it runs in
 /// <see cref="StartAsync"/>, which the host awaits before it starts listening. Several instances starting at
-/// once take turns (<see cref="DatabaseStartupLock"/>), so the work happens once.
+/// once take turns (<see cref="DatabaseStartupLock"/>), so the work happens once. At the root with Program: it
+/// composes Data, the rollups, the credentials and the seeding, which all sit below it.
 /// </summary>
 internal sealed class DatabaseInitializer(
     IServiceProvider services,

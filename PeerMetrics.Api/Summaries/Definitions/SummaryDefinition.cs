@@ -1,6 +1,6 @@
 using System.Text.Json;
 
-namespace PeerMetrics.Api.Summaries;
+namespace PeerMetrics.Api.Summaries.Definitions;
 
 /// <summary>
 /// One summary of the dashboard, defined once: its route, its cache label, its response type and how it is
@@ -29,9 +29,9 @@ public abstract class SummaryDefinition(string route, string label, string tag, 
 
     public abstract Type ResponseType { get; }
 
-    /// <summary>Computes the response body from <paramref name="source"/> and serializes it: the bytes the cache keeps.</summary>
-    public abstract Task<byte[]> ComputeJsonAsync(SummaryQuery query, SummarySource source, SummaryDatabase database,
-        JsonSerializerOptions json, CancellationToken cancellationToken);
+    /// <summary>Computes the response body from the rows <paramref name="rows"/> reads and serializes it: the bytes the cache keeps.</summary>
+    public abstract Task<byte[]> ComputeJsonAsync(SummaryQuery query, ISummaryRows rows, JsonSerializerOptions json,
+        CancellationToken cancellationToken);
 }
 
 /// <summary>A summary whose body is a <typeparamref name="TBody"/>.</summary>
@@ -42,10 +42,10 @@ public sealed class SummaryDefinition<TBody>(
 {
     public override Type ResponseType => typeof(TBody);
 
-    public override async Task<byte[]> ComputeJsonAsync(SummaryQuery query, SummarySource source, SummaryDatabase database,
-        JsonSerializerOptions json, CancellationToken cancellationToken)
+    public override async Task<byte[]> ComputeJsonAsync(SummaryQuery query, ISummaryRows rows, JsonSerializerOptions json,
+        CancellationToken cancellationToken)
     {
-        var value = await map(new SummaryStatement(database, Sql, query, source), cancellationToken);
+        var value = await map(new SummaryStatement(rows, Sql, query), cancellationToken);
         using var activity = ApiTelemetry.Source.StartActivity("summary.serialize");
         return JsonSerializer.SerializeToUtf8Bytes(value, json);
     }

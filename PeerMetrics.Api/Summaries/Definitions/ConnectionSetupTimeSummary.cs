@@ -1,23 +1,17 @@
 using System.ComponentModel.DataAnnotations.Schema;
 
-namespace PeerMetrics.Api.Summaries;
+namespace PeerMetrics.Api.Summaries.Definitions;
 
-/// <summary>The connections summaries: connection types and the setup time of the first negotiation.</summary>
-public static class ConnectionsApi
+/// <summary><c>/v1/connections/setup-time-summary</c>: the app's connections by setup time of their first negotiation.</summary>
+public static class ConnectionSetupTimeSummary
 {
-    private const string Tag = "Connections";
-
-    public sealed record NamedCount(string Name, int Count);
-
-    public sealed record ConnectionsSummary(IReadOnlyList<NamedCount> Data);
-
     public sealed record SetupTimeBucket(string Range, int MinMs, int? MaxMs, int Count, IReadOnlyList<Guid> ConferenceIds);
 
     public sealed record SetupTimeSummary(IReadOnlyList<SetupTimeBucket> Data);
 
     // The contract's buckets, [min, max) in ms, in response order. The SQL numbers them 0..10 with the same
     // thresholds (width_bucket over the upper bounds).
-    private static readonly (string Range, int MinMs, int? MaxMs)[] SetupTimeBuckets =
+    private static readonly (string Range, int MinMs, int? MaxMs)[] Buckets =
     [
         ("< 250 ms", 0, 250), ("250 - 500 ms", 250, 500), ("500 - 750 ms", 500, 750),
         ("750 - 1000 ms", 750, 1000), ("1000 - 1500 ms", 1000, 1500), ("1500 - 2000 ms", 1500, 2000),
@@ -25,42 +19,9 @@ public static class ConnectionsApi
         ("4000 - 5000 ms", 4000, 5000), ("> 5000 ms", 5000, null),
     ];
 
-    // Type is null until the first stats report; 'r' is a relay candidate, every other value a direct path.
-    private const string TypesSql = """
-        SELECT count(*) FILTER (WHERE c.type <> 'r')::int AS direct,
-               count(*) FILTER (WHERE c.type = 'r')::int AS relayed
-        FROM app_connection c
-        JOIN conference f ON f.id = c.conference_id
-        WHERE f.app_id = @app
-          AND c.is_active
-          AND c.created_at >= coalesce(@from, '-infinity')
-          AND c.created_at < coalesce(@until, 'infinity')
-          AND c.type IS NOT NULL
-        """;
-
-    // The same row from the rollups (docs/rollups.md); always one row, zeros when nothing matches.
-    private const string TypesRollupSql = """
-        SELECT coalesce(sum(r.direct), 0)::int AS direct,
-               coalesce(sum(r.relayed), 0)::int AS relayed
-        FROM peermetrics_rollups.window_parts(@from, @until) w
-        CROSS JOIN LATERAL (
-            -- OFFSET 0: one index range scan per part, whatever the planner guesses about the ranges.
-            SELECT * FROM peermetrics_rollups.connection_type b
-            WHERE b.app_id = @app AND b.level = w.lvl AND b.bucket >= w.lo AND b.bucket < w.hi
-            OFFSET 0
-        ) r
-        """;
-
-    private sealed record TypeCounts([property: Column("direct")] int Direct, [property: Column("relayed")] int Relayed);
-
-    private static async Task<ConnectionsSummary> GetSummary(SummaryStatement statement, CancellationToken ct)
-    {
-        var counts = (await statement.RowsAsync<TypeCounts>(ct)).Single();
-        return new ConnectionsSummary([new("Direct", counts.Direct), new("Relayed", counts.Relayed)]);
-    }
-
     // Connection c's first negotiation (n.first, n.connected), the texts of its times when it reached
-    // "connected", and the setup-time bucket of its parsed times: shared with the rollup cells (Rollups/Install/connection-cells.sql).
+    // "connected", and the setup-time bucket of its parsed times: shared with the rollup cells
+    // (Rollups/Install/connection-cells.sql).
     internal const string FirstNegotiation = """
         CROSS JOIN LATERAL (
             SELECT c.connection_info -> 'negotiations' -> 0 AS first,
@@ -91,7 +52,7 @@ public static class ConnectionsApi
     // qualify simply gets NULL texts, hence NULL instants, and drops out at "end_at >= start_at".
     // MATERIALIZED keeps texts and instants as plain columns; otherwise the planner would copy the parse
     // expression into every reference of them.
-    private static readonly string SetupTimeSql = $$"""
+    private static readonly string RawSql = $$"""
         WITH negotiation AS MATERIALIZED (
             SELECT c.conference_id,
                    {{SetupTexts}}
@@ -122,16 +83,10 @@ public static class ConnectionsApi
 
     // The same rows from the rollups: counts add up; each rollup row lists its distinct conference ids,
     // merged here into one sorted distinct list per bucket.
-    private const string SetupTimeRollupSql = """
+    private static readonly string RollupSql = $"""
         WITH parts AS MATERIALIZED (
             SELECT r.setup_bucket, r.connections, r.conference_ids
-            FROM peermetrics_rollups.window_parts(@from, @until) w
-            CROSS JOIN LATERAL (
-                -- OFFSET 0: one index range scan per part, whatever the planner guesses about the ranges.
-                SELECT * FROM peermetrics_rollups.connection_setup b
-                WHERE b.app_id = @app AND b.level = w.lvl AND b.bucket >= w.lo AND b.bucket < w.hi
-                OFFSET 0
-            ) r
+            {RollupWindow.Read("connection_setup")}
         ), counts AS (
             SELECT setup_bucket, sum(connections)::int AS count FROM parts GROUP BY setup_bucket
         ), ids AS (
@@ -145,28 +100,23 @@ public static class ConnectionsApi
         ORDER BY 1
         """;
 
+    // After the statements it is built from: static fields initialize in order.
+    public static readonly SummaryDefinition<SetupTimeSummary> Definition = new(
+        "/v1/connections/setup-time-summary", "connections.setup_time_summary", "Connections",
+        "Connections of the app by setup time of their first negotiation",
+        new SummarySql(RawSql, RollupSql, Ordered: false), MapAsync);
+
     private sealed record BucketRow(
         [property: Column("bucket")] int Bucket,
         [property: Column("count")] int Count,
         [property: Column("conference_ids")] Guid[] ConferenceIds);
 
-    // The definitions come after the statements they are built from: static fields initialize in order.
-    public static readonly SummaryDefinition<ConnectionsSummary> Types = new(
-        "/v1/connections/summary", "connections.summary", Tag,
-        "Connections of the app by type: direct or relayed",
-        new SummarySql(TypesSql, TypesRollupSql), GetSummary);
-
-    public static readonly SummaryDefinition<SetupTimeSummary> SetupTimes = new(
-        "/v1/connections/setup-time-summary", "connections.setup_time_summary", Tag,
-        "Connections of the app by setup time of their first negotiation",
-        new SummarySql(SetupTimeSql, SetupTimeRollupSql, Ordered: false), GetSetupTimeSummary);
-
-    private static async Task<SetupTimeSummary> GetSetupTimeSummary(SummaryStatement statement, CancellationToken ct)
+    private static async Task<SetupTimeSummary> MapAsync(SummaryStatement statement, CancellationToken ct)
     {
         var rows = (await statement.RowsAsync<BucketRow>(ct)).ToDictionary(row => row.Bucket);
 
         // All eleven buckets, zero-filled, in contract order.
-        var buckets = SetupTimeBuckets.Select((bucket, index) => rows.TryGetValue(index, out var row)
+        var buckets = Buckets.Select((bucket, index) => rows.TryGetValue(index, out var row)
                 ? new SetupTimeBucket(bucket.Range, bucket.MinMs, bucket.MaxMs, row.Count, row.ConferenceIds)
                 : new SetupTimeBucket(bucket.Range, bucket.MinMs, bucket.MaxMs, 0, []))
             .ToList();

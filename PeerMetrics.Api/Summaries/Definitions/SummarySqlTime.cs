@@ -1,4 +1,4 @@
-namespace PeerMetrics.Api.Summaries;
+namespace PeerMetrics.Api.Summaries.Definitions;
 
 /// <summary>
 /// SQL that turns a text time (as the peermetrics API stores negotiation times) into a timestamptz, or NULL when it

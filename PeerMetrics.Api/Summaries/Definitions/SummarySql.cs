@@ -1,6 +1,6 @@
 using Npgsql;
 
-namespace PeerMetrics.Api.Summaries;
+namespace PeerMetrics.Api.Summaries.Definitions;
 
 /// <summary>Where a summary's rows come from.</summary>
 public enum SummarySource
@@ -29,9 +29,18 @@ public sealed record SummarySql(string Raw, string Rollup, bool Ordered = true, 
         [.. SqlParameters.ForSummary(query), .. Parameters?.Invoke() ?? []];
 }
 
-/// <summary>One summary's statement bound to a query and a source: what a summary's mapping reads its rows from.</summary>
-public readonly record struct SummaryStatement(SummaryDatabase Database, SummarySql Sql, SummaryQuery Query, SummarySource Source)
+/// <summary>
+/// Reads a statement's rows for a query. The summaries only map rows to bodies; the reader decides which form of
+/// the statement answers (the Api's <c>SummaryDatabase</c>: raw rows or the rollups).
+/// </summary>
+public interface ISummaryRows
+{
+    Task<List<TRow>> ReadAsync<TRow>(SummarySql sql, SummaryQuery query, CancellationToken cancellationToken);
+}
+
+/// <summary>One summary's statement bound to a query and a reader: what a summary's mapping reads its rows from.</summary>
+public readonly record struct SummaryStatement(ISummaryRows Reader, SummarySql Sql, SummaryQuery Query)
 {
     public Task<List<TRow>> RowsAsync<TRow>(CancellationToken cancellationToken) =>
-        Database.QueryAsync<TRow>(Sql, Query, Source, cancellationToken);
+        Reader.ReadAsync<TRow>(Sql, Query, cancellationToken);
 }

@@ -1,4 +1,4 @@
-namespace PeerMetrics.Api.Summaries;
+namespace PeerMetrics.Api.Summaries.Definitions;
 
 /// <summary>
 /// A validated summary request: the app (checked to belong to the caller's organization) and the

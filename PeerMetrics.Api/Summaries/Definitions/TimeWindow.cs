@@ -1,6 +1,6 @@
 using System.Globalization;
 
-namespace PeerMetrics.Api.Summaries;
+namespace PeerMetrics.Api.Summaries.Definitions;
 
 /// <summary>
 /// A UTC window with an inclusive start and an exclusive end, either side open. The contract's minute rule

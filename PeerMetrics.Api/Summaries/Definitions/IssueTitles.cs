@@ -1,4 +1,4 @@
-namespace PeerMetrics.Api.Summaries;
+namespace PeerMetrics.Api.Summaries.Definitions;
 
 /// <summary>The dashboard's human titles for issue codes, as listed in the contract.</summary>
 public static class IssueTitles

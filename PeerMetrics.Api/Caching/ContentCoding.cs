@@ -1,7 +1,7 @@
 using Microsoft.Extensions.Primitives;
 using Microsoft.Net.Http.Headers;
 
-namespace PeerMetrics.Api.Summaries;
+namespace PeerMetrics.Api.Caching;
 
 /// <summary>The content codings a summary is kept in, in the server's order of preference.</summary>
 public enum ContentCoding

@@ -4,8 +4,9 @@ using Microsoft.EntityFrameworkCore.Migrations;
 using Npgsql;
 using PeerMetrics.Api.Rollups;
 
-namespace PeerMetrics.Api.Data;
+namespace PeerMetrics.Api.Data.Migrations;
 
+// Beside the migrations, not in Data: it upgrades the rollups, which read Data, as migration 0005 installs them.
 internal static class DatabaseMigration
 {
     /// <summary>

@@ -1,0 +1,68 @@
+namespace PeerMetrics.Api.Summaries.Definitions;
+
+/// <summary><c>/v1/conferences/duration-summary</c>: the app's conferences in the 12 duration buckets.</summary>
+public static class ConferenceDurationSummary
+{
+    public sealed record DurationBucket(string Range, int MinSec, int? MaxSec, long Count);
+
+    public sealed record DurationSummaryBody(IReadOnlyList<DurationBucket> Data);
+
+    /// <summary>The 12 duration buckets, <c>[min, max)</c> in seconds, with the contract's exact labels.</summary>
+    public static readonly IReadOnlyList<(string Range, int MinSec, int? MaxSec)> Buckets =
+    [
+        ("< 1 m", 0, 60),
+        ("1 - 3 m", 60, 180),
+        ("3 - 5 m", 180, 300),
+        ("5 - 10 m", 300, 600),
+        ("10 - 15 m", 600, 900),
+        ("15 - 20 m", 900, 1200),
+        ("20 - 25 m", 1200, 1500),
+        ("25 - 30 m", 1500, 1800),
+        ("30 - 40 m", 1800, 2400),
+        ("40 - 50 m", 2400, 3000),
+        ("50 - 60 m", 3000, 3600),
+        ("> 60 m", 3600, null),
+    ];
+
+    private static readonly int[] LowerBounds = Buckets.Select(bucket => bucket.MinSec).ToArray();
+
+    // width_bucket against the buckets' lower bounds gives the 1-based bucket of each duration.
+    private const string RawSql = """
+        SELECT width_bucket(c.duration, @lower_bounds) AS "Bucket", count(*) AS "Count"
+        FROM conference c
+        WHERE c.app_id = @app AND c.is_active
+          AND c.created_at >= coalesce(@from, '-infinity') AND c.created_at < coalesce(@until, 'infinity')
+        GROUP BY 1
+        """;
+
+    // The rollups keep each bucket's lower bound, which width_bucket maps to the same 1-based bucket.
+    private static readonly string RollupSql = $"""
+        SELECT width_bucket(r.duration_from, @lower_bounds) AS "Bucket", sum(r.conferences)::bigint AS "Count"
+        {RollupWindow.Read("conference_duration")}
+        GROUP BY 1
+        ORDER BY 1
+        """;
+
+    // After the statements it is built from: static fields initialize in order.
+    public static readonly SummaryDefinition<DurationSummaryBody> Definition = new(
+        "/v1/conferences/duration-summary", "conferences.duration_summary", "Conferences",
+        "Conferences of the app in the 12 duration buckets, always all of them.",
+        new SummarySql(RawSql, RollupSql, Ordered: false,
+            () => [SqlParameters.Integers("lower_bounds", LowerBounds)]),
+        MapAsync);
+
+    private static async Task<DurationSummaryBody> MapAsync(SummaryStatement statement, CancellationToken ct)
+    {
+        var counts = (await statement.RowsAsync<BucketRow>(ct))
+            .ToDictionary(row => row.Bucket, row => row.Count);
+        return new DurationSummaryBody(
+            Buckets.Select((bucket, index) =>
+                new DurationBucket(bucket.Range, bucket.MinSec, bucket.MaxSec, counts.GetValueOrDefault(index + 1))).ToList());
+    }
+
+    private sealed class BucketRow
+    {
+        public int Bucket { get; init; }
+        public long Count { get; init; }
+    }
+}
