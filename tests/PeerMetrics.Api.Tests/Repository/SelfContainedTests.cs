@@ -5,7 +5,7 @@ namespace PeerMetrics.Api.Tests.Repository;
 /// <summary>
 /// A clone holds everything a reader needs: no tracked file points at the specification files the service was first
 /// written from, which live outside the repository (its contract is docs/api.md, its tables docs/schema.md), nor at
-/// the issue tracker by number.
+/// the issue tracker by number; and none holds an unresolved merge.
 /// </summary>
 public sealed class SelfContainedTests
 {
@@ -27,6 +27,14 @@ public sealed class SelfContainedTests
         var found = await GrepAsync(["-i", "-E", "-e", @"issues? #[0-9]", "-e", @"\(issues? [0-9]"]);
 
         Assert.True(found.Count == 0, "Say what the issue was about instead of its number:\n" + string.Join('\n', found));
+    }
+
+    [Fact]
+    public async Task No_tracked_file_holds_a_merge_conflict()
+    {
+        var found = await GrepAsync(["-E", "-e", "^(<<<<<<<|>>>>>>>) ", "-e", "^=======$"]);
+
+        Assert.True(found.Count == 0, "Resolve the merge conflict:\n" + string.Join('\n', found));
     }
 
     [Fact]
