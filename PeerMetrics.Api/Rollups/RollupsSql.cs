@@ -18,7 +18,7 @@ internal static partial class RollupsSql
     /// Bumped when the installed objects change. An Api installs only over an older version (it upgrades), never
     /// over a newer one (docs/rollups.md, "Versions").
     /// </summary>
-    public const int Version = 7;
+    public const int Version = 8;
 
     /// <summary>
     /// The oldest <see cref="Version"/> whose rollup SQL reads an install of this version exactly: recorded in the
@@ -29,7 +29,8 @@ internal static partial class RollupsSql
     /// same answers: version 5's rollup SQL reads it exactly. Version 7 changes only how the install is written
     /// and maintained (the change log's families spelled out, the maintainer's jobs as functions): the views,
     /// <c>window_parts</c>, <c>uuid_union</c>, <c>state</c>, <c>triggers_ok()</c>, <c>status()</c> and the change
-    /// log's row count answer as in versions 5 and 6, so their readers read it exactly.
+    /// log's row count answer as in versions 5 and 6, so their readers read it exactly. Version 8 only takes the
+    /// conference and session cells' rules from the summaries' fragments (same cells, same values): read as 7.
     /// </summary>
     public const int MinReaderVersion = 5;
 
@@ -87,6 +88,10 @@ internal static partial class RollupsSql
         "INSTANT" => SummarySqlTime.Instant(match.Groups["a"].Value),
         "SQL" => match.Groups["a"].Value switch
         {
+            "conference_status" => ConferenceStatusSummary.Status,
+            "issue_severity" => ConferenceStatusSummary.Severity,
+            "duration_from" => ConferenceDurationSummary.DurationFrom,
+            "participant_present" => ParticipantCountSummary.Present,
             "gum_values" => UserMediaErrorSummary.UserMediaErrorValues,
             "is_gum" => UserMediaErrorSummary.IsUserMediaError,
             "first_negotiation" => ConnectionSetupTimeSummary.FirstNegotiation,
@@ -94,6 +99,7 @@ internal static partial class RollupsSql
             "setup_bucket" => ConnectionSetupTimeSummary.SetupBucket,
             "session_values" => SessionListSummary.SessionValues,
             "geo_ip" => SessionListSummary.GeoIp,
+            "listed_values" => SessionListSummary.ListedValues,
             "required_columns" => RequiredColumns(),
             var name => throw new InvalidOperationException($"Unknown SQL fragment {name} in a rollups script"),
         },

@@ -5,6 +5,7 @@ using System.Text;
 using System.Text.Encodings.Web;
 using System.Text.Json;
 using PeerMetrics.Api.Data;
+using PeerMetrics.Api.Summaries.Definitions;
 
 namespace PeerMetrics.Api.Seeding;
 
@@ -69,21 +70,28 @@ public sealed class DemoDataGenerator
         new double[] { 1, 1, 1, 1, 2, 3, 5, 8, 11, 13, 14, 14, 13, 13, 14, 14, 13, 11, 9, 7, 5, 3, 2, 1 }
             .Select((w, hour) => new DemoCatalog.Weighted<int>(hour, w)));
 
-    // Conference durations: [min, max) seconds, one entry per dashboard bucket so all 12 are populated.
-    private static readonly DemoCatalog.WeightedList<(int Min, int Max)> DurationBucket = new(
-    [
-        new((0, 60), 12), new((60, 180), 14), new((180, 300), 10), new((300, 600), 14), new((600, 900), 10),
-        new((900, 1200), 8), new((1200, 1500), 6), new((1500, 1800), 6), new((1800, 2400), 7),
-        new((2400, 3000), 5), new((3000, 3600), 4), new((3600, 10_800), 4),
-    ]);
+    // Conference durations, [min, max) seconds: a weight per duration bucket of the summary, by position, so all
+    // 12 are populated; the open last bucket is drawn up to 3 hours.
+    private static readonly DemoCatalog.WeightedList<(int Min, int Max)> DurationBucket = WeightedBuckets(
+        ConferenceDurationSummary.Buckets.Select(bucket => (bucket.MinSec, bucket.MaxSec)), openMax: 10_800,
+        [12, 14, 10, 14, 10, 8, 6, 6, 7, 5, 4, 4]);
 
-    // Negotiation setup time: [min, max) ms, one entry per setup-time bucket.
-    private static readonly DemoCatalog.WeightedList<(int Min, int Max)> SetupBucket = new(
-    [
-        new((0, 250), 20), new((250, 500), 22), new((500, 750), 15), new((750, 1000), 10), new((1000, 1500), 10),
-        new((1500, 2000), 6), new((2000, 2500), 4), new((2500, 3000), 3), new((3000, 4000), 3),
-        new((4000, 5000), 2), new((5000, 20_000), 5),
-    ]);
+    // Negotiation setup time, [min, max) ms: a weight per setup-time bucket of the summary, by position; the open
+    // last bucket is drawn up to 20 s.
+    private static readonly DemoCatalog.WeightedList<(int Min, int Max)> SetupBucket = WeightedBuckets(
+        ConnectionSetupTimeSummary.Buckets.Select(bucket => (bucket.MinMs, bucket.MaxMs)), openMax: 20_000,
+        [20, 22, 15, 10, 10, 6, 4, 3, 3, 2, 5]);
+
+    private static DemoCatalog.WeightedList<(int Min, int Max)> WeightedBuckets(
+        IEnumerable<(int Min, int? Max)> buckets, int openMax, double[] weights)
+    {
+        var ranges = buckets.Select(bucket => (bucket.Min, Max: bucket.Max ?? openMax)).ToList();
+        if (ranges.Count != weights.Length)
+        {
+            throw new InvalidOperationException($"{weights.Length} weights for {ranges.Count} buckets: one weight per bucket, in order.");
+        }
+        return new(ranges.Zip(weights, (range, weight) => new DemoCatalog.Weighted<(int Min, int Max)>(range, weight)));
+    }
 
     private static readonly DemoCatalog.WeightedList<int> SmallCallSize = new(
         [new(1, 22), new(2, 56), new(3, 12), new(4, 6), new(5, 2), new(6, 1), new(7, 0.6), new(8, 0.4)]);

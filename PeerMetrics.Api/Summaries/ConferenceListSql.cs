@@ -9,7 +9,7 @@ internal static class ConferenceListSql
     // count, and the requested page with its per-row facts. The outer LEFT JOIN keeps the count row when the
     // page is empty. Only the filters given are spliced in (fixed fragments, values always parameters):
     // "@x IS NULL OR …" hides semi-joins from the planner, and its bad estimates even trigger JIT.
-    private const string Template = """
+    private const string Template = $"""
         WITH matched AS (
             SELECT c.id, c.created_at
             FROM conference c
@@ -39,10 +39,7 @@ internal static class ConferenceListSql
         LEFT JOIN LATERAL (
             SELECT count(*)::int AS participants
             FROM participant_conferences pc
-            JOIN participant p ON p.id = pc.participant_id
-            WHERE pc.conference_id = c.id AND p.is_active AND NOT p.is_sfu
-              AND EXISTS (SELECT 1 FROM app_session s
-                          WHERE s.conference_id = c.id AND s.participant_id = pc.participant_id)
+            WHERE pc.conference_id = c.id AND {ParticipantCountSummary.Present}
         ) present ON true
         ORDER BY c.created_at, c.id
         """;

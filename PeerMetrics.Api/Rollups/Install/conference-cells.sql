@@ -18,30 +18,22 @@ BEGIN
     PERFORM peermetrics_rollups.touch('conference', 'conference_cell', ids);
     DELETE FROM peermetrics_rollups.conference_cell WHERE conference_id = ANY (ids);
 
-    -- Status as conferences.summary decides it: ongoing wins, then any active error, then any active warning.
+    -- Status, duration bucket and present participants as the raw summaries decide them.
     INSERT INTO peermetrics_rollups.conference_cell (conference_id, app_id, minute, status, duration_from, participants)
     SELECT c.id, c.app_id, date_trunc('minute', c.created_at, 'UTC'),
-           CASE WHEN c.ongoing THEN 'o'
-                WHEN severity.has_error THEN 'e'
-                WHEN severity.has_error IS NOT NULL THEN 'w'
-                ELSE 's' END,
-           (ARRAY[0, 60, 180, 300, 600, 900, 1200, 1500, 1800, 2400, 3000, 3600])
-               [width_bucket(c.duration, ARRAY[0, 60, 180, 300, 600, 900, 1200, 1500, 1800, 2400, 3000, 3600])],
+           /*@SQL(conference_status)*/,
+           /*@SQL(duration_from)*/,
            present.participants
     FROM conference c
-    CROSS JOIN LATERAL (
-        SELECT bool_or(i.type = 'e') AS has_error
-        FROM app_issue i
-        WHERE i.conference_id = c.id AND i.is_active AND i.type IN ('e', 'w')
-    ) severity
+    LEFT JOIN LATERAL (
+        /*@SQL(issue_severity)*/
+          AND i.conference_id = c.id
+        GROUP BY i.conference_id
+    ) severity ON true
     CROSS JOIN LATERAL (
         SELECT count(*)::int AS participants
         FROM participant_conferences pc
-        WHERE pc.conference_id = c.id
-          AND NOT EXISTS (SELECT 1 FROM participant p
-                          WHERE p.id = pc.participant_id AND (NOT p.is_active OR p.is_sfu))
-          AND EXISTS (SELECT 1 FROM app_session s
-                      WHERE s.conference_id = pc.conference_id AND s.participant_id = pc.participant_id)
+        WHERE pc.conference_id = c.id AND /*@SQL(participant_present)*/
     ) present
     WHERE c.id = ANY (ids) AND c.is_active;
 

@@ -40,11 +40,7 @@ BEGIN
     -- The four lists' values of each session (as the raw summary's), then one cell per distinct combination.
     listed AS (
         SELECT conference_id, app_id, minute, id, created_at,
-               CASE WHEN has_platform THEN coalesce(browser, 'Unknown') END AS browser,
-               CASE WHEN has_platform THEN coalesce(os, 'Unknown') END AS os,
-               country,
-               CASE WHEN city IS NOT NULL AND latitude IS NOT NULL AND longitude IS NOT NULL
-                         AND NOT (latitude = 0 AND longitude = 0) THEN city END AS city,
+               /*@SQL(listed_values)*/,
                latitude, longitude
         FROM session_values
     )

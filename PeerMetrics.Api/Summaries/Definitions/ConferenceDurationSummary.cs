@@ -24,11 +24,14 @@ public static class ConferenceDurationSummary
         ("> 60 m", 3600, null),
     ];
 
-    private static readonly int[] LowerBounds = Buckets.Select(bucket => bucket.MinSec).ToArray();
+    // The buckets' lower bounds as SQL: width_bucket against them gives the 1-based bucket of a duration.
+    private static readonly string LowerBounds = BucketBounds.Lower(Buckets.Select(bucket => (bucket.MinSec, bucket.MaxSec)));
 
-    // width_bucket against the buckets' lower bounds gives the 1-based bucket of each duration.
-    private const string RawSql = """
-        SELECT width_bucket(c.duration, @lower_bounds) AS "Bucket", count(*) AS "Count"
+    /// <summary>The lower bound of conference c's duration bucket: what the rollup cells keep.</summary>
+    internal static readonly string DurationFrom = $"({LowerBounds})[width_bucket(c.duration, {LowerBounds})]";
+
+    private static readonly string RawSql = $"""
+        SELECT width_bucket(c.duration, {LowerBounds}) AS "Bucket", count(*) AS "Count"
         FROM conference c
         WHERE c.app_id = @app AND c.is_active
           AND c.created_at >= coalesce(@from, '-infinity') AND c.created_at < coalesce(@until, 'infinity')
@@ -37,7 +40,7 @@ public static class ConferenceDurationSummary
 
     // The rollups keep each bucket's lower bound, which width_bucket maps to the same 1-based bucket.
     private static readonly string RollupSql = $"""
-        SELECT width_bucket(r.duration_from, @lower_bounds) AS "Bucket", sum(r.conferences)::bigint AS "Count"
+        SELECT width_bucket(r.duration_from, {LowerBounds}) AS "Bucket", sum(r.conferences)::bigint AS "Count"
         {RollupWindow.Read("conference_duration")}
         GROUP BY 1
         ORDER BY 1
@@ -47,9 +50,7 @@ public static class ConferenceDurationSummary
     public static readonly SummaryDefinition<DurationSummaryBody> Definition = new(
         "/v1/conferences/duration-summary", "conferences.duration_summary", "Conferences",
         "Conferences of the app in the 12 duration buckets, always all of them.",
-        new SummarySql(RawSql, RollupSql, Ordered: false,
-            () => [SqlParameters.Integers("lower_bounds", LowerBounds)]),
-        MapAsync);
+        new SummarySql(RawSql, RollupSql, Ordered: false), MapAsync);
 
     private static async Task<DurationSummaryBody> MapAsync(SummaryStatement statement, CancellationToken ct)
     {

@@ -7,32 +7,55 @@ public static class ConferenceStatusSummary
 
     public sealed record DaySummaryBody(IReadOnlyList<DaySummary> Data);
 
-    // The window selects conferences; every active issue of a selected conference decides its status,
-    // whenever the issue was created. Ongoing wins over any issue. Set-based (the issues of the selected
+    /// <summary>
+    /// The status rule, written once for the raw query and the rollup cells (Rollups/Install/conference-cells.sql).
+    /// <see cref="Severity"/> reads the issues i that decide a status, a conference's active errors and warnings
+    /// (whenever created): has_error is true with any error, false with warnings only, and a conference with
+    /// neither has no row. The caller restricts i.conference_id and groups by it.
+    /// </summary>
+    internal const string Severity = """
+        SELECT i.conference_id, bool_or(i.type = 'e') AS has_error
+        FROM app_issue i
+        WHERE i.is_active AND i.type IN ('e', 'w')
+        """;
+
+    /// <summary>
+    /// The status of conference c with its <see cref="Severity"/> row aliased severity (NULLs without one): ongoing
+    /// wins over any issue, then any error, then any warning, else success.
+    /// </summary>
+    internal const string Status = """
+        CASE WHEN c.ongoing THEN 'o'
+             WHEN severity.has_error THEN 'e'
+             WHEN severity.has_error IS NOT NULL THEN 'w'
+             ELSE 's' END
+        """;
+
+    // The window selects conferences; their status is counted per day. Set-based (the issues of the selected
     // conferences aggregated once) so Postgres can hash-join a big app and nested-loop a small one.
-    private const string RawSql = """
+    private const string RawSql = $"""
         WITH selected AS (
             SELECT c.id, c.ongoing, (c.created_at AT TIME ZONE 'UTC')::date AS day
             FROM conference c
             WHERE c.app_id = @app AND c.is_active
               AND c.created_at >= coalesce(@from, '-infinity') AND c.created_at < coalesce(@until, 'infinity')
         ), severity AS (
-            SELECT i.conference_id, bool_or(i.type = 'e') AS has_error
-            FROM app_issue i
-            JOIN selected ON selected.id = i.conference_id
-            WHERE i.is_active AND i.type IN ('e', 'w')
+            {Severity}
+              AND i.conference_id IN (SELECT id FROM selected)
             GROUP BY i.conference_id
+        ), status AS (
+            SELECT c.day, {Status} AS status
+            FROM selected c
+            LEFT JOIN severity ON severity.conference_id = c.id
         )
-        SELECT to_char(selected.day, 'YYYY-MM-DD')                                     AS "Date",
-               count(*) FILTER (WHERE NOT selected.ongoing AND severity.conference_id IS NULL) AS "Success",
-               count(*) FILTER (WHERE NOT selected.ongoing AND NOT severity.has_error)  AS "Warning",
-               count(*) FILTER (WHERE NOT selected.ongoing AND severity.has_error)     AS "Error",
-               count(*) FILTER (WHERE selected.ongoing)                                AS "Ongoing",
-               count(*)                                                                AS "Total"
-        FROM selected
-        LEFT JOIN severity ON severity.conference_id = selected.id
-        GROUP BY selected.day
-        ORDER BY selected.day
+        SELECT to_char(day, 'YYYY-MM-DD')          AS "Date",
+               count(*) FILTER (WHERE status = 's') AS "Success",
+               count(*) FILTER (WHERE status = 'w') AS "Warning",
+               count(*) FILTER (WHERE status = 'e') AS "Error",
+               count(*) FILTER (WHERE status = 'o') AS "Ongoing",
+               count(*)                             AS "Total"
+        FROM status
+        GROUP BY day
+        ORDER BY day
         """;
 
     // The same rows from the rollups (peermetrics_rollups, docs/rollups.md).

@@ -9,9 +9,8 @@ public static class ConnectionSetupTimeSummary
 
     public sealed record SetupTimeSummary(IReadOnlyList<SetupTimeBucket> Data);
 
-    // The contract's buckets, [min, max) in ms, in response order. The SQL numbers them 0..10 with the same
-    // thresholds (width_bucket over the upper bounds).
-    private static readonly (string Range, int MinMs, int? MaxMs)[] Buckets =
+    /// <summary>The contract's 11 buckets, <c>[min, max)</c> in ms, in response order.</summary>
+    public static readonly IReadOnlyList<(string Range, int MinMs, int? MaxMs)> Buckets =
     [
         ("< 250 ms", 0, 250), ("250 - 500 ms", 250, 500), ("500 - 750 ms", 500, 750),
         ("750 - 1000 ms", 750, 1000), ("1000 - 1500 ms", 1000, 1500), ("1500 - 2000 ms", 1500, 2000),
@@ -20,7 +19,7 @@ public static class ConnectionSetupTimeSummary
     ];
 
     // Connection c's first negotiation (n.first, n.connected), the texts of its times when it reached
-    // "connected", and the setup-time bucket of its parsed times: shared with the rollup cells
+    // "connected", and the setup-time bucket of its parsed times (below): shared with the rollup cells
     // (Rollups/Install/connection-cells.sql).
     internal const string FirstNegotiation = """
         CROSS JOIN LATERAL (
@@ -39,9 +38,9 @@ public static class ConnectionSetupTimeSummary
              THEN n.first ->> 'end_time' END AS end_text
         """;
 
-    internal const string SetupBucket = """
-        width_bucket(date_part('epoch', end_at - start_at) * 1000, ARRAY[250, 500, 750, 1000, 1500, 2000, 2500, 3000, 4000, 5000]::float8[])
-        """;
+    // The 0-based bucket of a setup time from start_at to end_at: width_bucket over the buckets' upper bounds.
+    internal static readonly string SetupBucket =
+        $"width_bucket(date_part('epoch', end_at - start_at) * 1000, {BucketBounds.Upper(Buckets.Select(bucket => (bucket.MinMs, bucket.MaxMs)))}::float8[])";
 
     // No braces in these statements: EF formats raw SQL with string.Format when it has parameters.
     // The first negotiation of each connection counts when it reached "connected" (a "stable" renegotiation

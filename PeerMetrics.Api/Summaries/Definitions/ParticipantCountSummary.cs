@@ -7,12 +7,23 @@ public static class ParticipantCountSummary
 
     public sealed record ParticipantCountBody(IReadOnlyList<ParticipantCount> Data, long TotalConferences);
 
-    // A participant is present in a conference when linked to it, active, not an SFU, and with at least one
-    // session in that conference (the session's own is_active is not checked, as in the peermetrics API).
-    // Conferences nobody attended count under 0. The links are the driving rows: the few participants who
-    // never count (inactive or SFU) are excluded through their own small partial index, and the session
-    // check is a semi-join on (conference_id, participant_id) — no join against every participant.
-    private const string RawSql = """
+    /// <summary>
+    /// Whether the participant of link pc (a participant_conferences row) is present in its conference: active, not
+    /// an SFU, and with at least one session in that conference (the session's own is_active is not checked, as in
+    /// the peermetrics API). Written once for this summary, the rollup cells (Rollups/Install/conference-cells.sql)
+    /// and the drill-down's participants_count. The few participants who never count (inactive or SFU) are
+    /// excluded through their own small partial index, and the session check is a semi-join on
+    /// (conference_id, participant_id): no join against every participant.
+    /// </summary>
+    internal const string Present = """
+        NOT EXISTS (SELECT 1 FROM participant p
+                    WHERE p.id = pc.participant_id AND (NOT p.is_active OR p.is_sfu))
+        AND EXISTS (SELECT 1 FROM app_session s
+                    WHERE s.conference_id = pc.conference_id AND s.participant_id = pc.participant_id)
+        """;
+
+    // Conferences nobody attended count under 0. The links are the driving rows.
+    private const string RawSql = $"""
         WITH selected AS (
             SELECT c.id
             FROM conference c
@@ -22,10 +33,7 @@ public static class ParticipantCountSummary
             SELECT pc.conference_id, count(*) AS participants
             FROM participant_conferences pc
             WHERE pc.conference_id IN (SELECT id FROM selected)
-              AND NOT EXISTS (SELECT 1 FROM participant p
-                              WHERE p.id = pc.participant_id AND (NOT p.is_active OR p.is_sfu))
-              AND EXISTS (SELECT 1 FROM app_session s
-                          WHERE s.conference_id = pc.conference_id AND s.participant_id = pc.participant_id)
+              AND {Present}
             GROUP BY pc.conference_id
         )
         SELECT coalesce(present.participants, 0)::int AS "Participants", count(*) AS "Conferences"

@@ -40,8 +40,19 @@ public static class SessionListSummary
         CASE WHEN g.city IS NOT NULL THEN {{Coordinate("g.geo_ip", "longitude")}} END AS longitude
         """;
 
+    // What each list counts a session as, from the columns of SessionValues: its browser and os when it has a
+    // platform ("Unknown" for a missing name), its country, and its city only with coordinates other than (0, 0).
+    // NULL: not in that list. Shared with the rollup cells like the values themselves.
+    internal const string ListedValues = """
+        CASE WHEN has_platform THEN coalesce(browser, 'Unknown') END AS browser,
+        CASE WHEN has_platform THEN coalesce(os, 'Unknown') END AS os,
+        country,
+        CASE WHEN city IS NOT NULL AND latitude IS NOT NULL AND longitude IS NOT NULL
+                  AND NOT (latitude = 0 AND longitude = 0) THEN city END AS city
+        """;
+
     // One statement: the app's sessions are read once (a CTE used four times is materialized), each reduced
-    // to the few values the lists need, then grouped per list and returned as rows tagged by kind, already in
+    // to what it is listed as, then grouped per list and returned as rows tagged by kind, already in
     // response order (count descending, then name in ordinal order).
     // Only object-valued platform/geo_ip are read; '->' on anything else yields NULL, never an error.
     // No braces in the statement ('{}' is jsonb_build_object()): EF formats raw SQL with string.Format.
@@ -58,25 +69,26 @@ public static class SessionListSummary
               AND s.created_at >= coalesce(@from, '-infinity')
               AND s.created_at < coalesce(@until, 'infinity')
         ),
+        listed_values AS (
+            SELECT id, created_at, {{ListedValues}}, latitude, longitude
+            FROM session_values
+        ),
         listed AS (
-            SELECT 1 AS kind, coalesce(browser, 'Unknown') AS name, count(*)::int AS count,
+            SELECT 1 AS kind, browser AS name, count(*)::int AS count,
                    NULL::float8 AS latitude, NULL::float8 AS longitude
-            FROM session_values WHERE has_platform GROUP BY 2
+            FROM listed_values WHERE browser IS NOT NULL GROUP BY 2
             UNION ALL
-            SELECT 2, coalesce(os, 'Unknown'), count(*)::int, NULL, NULL
-            FROM session_values WHERE has_platform GROUP BY 2
+            SELECT 2, os, count(*)::int, NULL, NULL
+            FROM listed_values WHERE os IS NOT NULL GROUP BY 2
             UNION ALL
             SELECT 3, country, count(*)::int, NULL, NULL
-            FROM session_values WHERE country IS NOT NULL GROUP BY 2
+            FROM listed_values WHERE country IS NOT NULL GROUP BY 2
             UNION ALL
             -- A city's coordinates are those of its earliest counted session.
             SELECT 4, city, count(*)::int,
                    (array_agg(latitude ORDER BY created_at, id))[1],
                    (array_agg(longitude ORDER BY created_at, id))[1]
-            FROM session_values
-            WHERE city IS NOT NULL AND latitude IS NOT NULL AND longitude IS NOT NULL
-              AND NOT (latitude = 0 AND longitude = 0)
-            GROUP BY 2
+            FROM listed_values WHERE city IS NOT NULL GROUP BY 2
         )
         SELECT kind, name, count, latitude, longitude
         FROM listed

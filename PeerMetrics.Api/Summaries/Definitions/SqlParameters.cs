@@ -18,8 +18,6 @@ internal static class SqlParameters
 
     public static NpgsqlParameter Integer(string name, int? value) => Typed(name, NpgsqlDbType.Integer, value);
 
-    public static NpgsqlParameter Integers(string name, int[] value) => Typed(name, NpgsqlDbType.Array | NpgsqlDbType.Integer, value);
-
     public static NpgsqlParameter Text(string name, string? value) => Typed(name, NpgsqlDbType.Text, value);
 
     /// <summary>The app and the minute window every summary filters by (<c>@app</c>, <c>@from</c>, <c>@until</c>).</summary>

@@ -16,17 +16,16 @@ public enum SummarySource
 }
 
 /// <summary>
-/// A summary's statement in its two forms, which take the same parameters (<c>@app</c>, <c>@from</c>, <c>@until</c>
-/// and <paramref name="Parameters"/>) and return the same rows. <paramref name="Ordered"/> is false when the row
+/// A summary's statement in its two forms, which take the same parameters (<c>@app</c>, <c>@from</c>, <c>@until</c>)
+/// and return the same rows. <paramref name="Ordered"/> is false when the row
 /// order is left to the planner (the summary reads the rows into a dictionary): compare those as sets.
 /// </summary>
-public sealed record SummarySql(string Raw, string Rollup, bool Ordered = true, Func<NpgsqlParameter[]>? Parameters = null)
+public sealed record SummarySql(string Raw, string Rollup, bool Ordered = true)
 {
     public string For(SummarySource source) => source == SummarySource.Rollups ? Rollup : Raw;
 
-    /// <summary>The app, the window, then the statement's own parameters (new instances: a parameter belongs to one command).</summary>
-    public NpgsqlParameter[] ParametersFor(SummaryQuery query) =>
-        [.. SqlParameters.ForSummary(query), .. Parameters?.Invoke() ?? []];
+    /// <summary>The app and the window (new instances: a parameter belongs to one command).</summary>
+    public NpgsqlParameter[] ParametersFor(SummaryQuery query) => SqlParameters.ForSummary(query);
 }
 
 /// <summary>

@@ -3,6 +3,7 @@ using Microsoft.IdentityModel.JsonWebTokens;
 using Microsoft.IdentityModel.Tokens;
 using Npgsql;
 using PeerMetrics.Api.Seeding;
+using PeerMetrics.Api.Summaries.Definitions;
 
 namespace PeerMetrics.Api.Tests.Seeding;
 
@@ -116,12 +117,12 @@ public sealed class DemoDataSeedTests(InfrastructureFixture infrastructure)
         Assert.Superset(new HashSet<string>(["AbortError", "NotAllowedError", "NotFoundError", "NotReadableError", "OverconstrainedError",
             "SecurityError", "TypeError"]), gumNames.ToHashSet());
 
-        // All 12 duration buckets and the four connection types in the dominant app.
+        // Every duration bucket of the summary and the four connection types in the dominant app.
         var buckets = await TestDatabase.ScalarAsync<long>(connection, $"""
-            SELECT count(DISTINCT width_bucket(duration, ARRAY[60, 180, 300, 600, 900, 1200, 1500, 1800, 2400, 3000, 3600]))
-            FROM conference WHERE app_id = '{dominant}'
+            SELECT count(DISTINCT {ConferenceDurationSummary.DurationFrom})
+            FROM conference c WHERE c.app_id = '{dominant}'
             """);
-        Assert.Equal(12, buckets);
+        Assert.Equal(ConferenceDurationSummary.Buckets.Count, buckets);
         var types = await TestDatabase.RowsAsync(connection, $"""
             SELECT DISTINCT c.type FROM app_connection c JOIN conference f ON f.id = c.conference_id
             WHERE f.app_id = '{dominant}' AND c.type IS NOT NULL ORDER BY 1

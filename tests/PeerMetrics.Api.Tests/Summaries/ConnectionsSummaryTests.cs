@@ -116,6 +116,9 @@ public sealed class ConnectionsSummaryTests(InfrastructureFixture infrastructure
 
     // --- /v1/connections/setup-time-summary ---
 
+    // The contract's buckets, copied on purpose: the oracle of the expected bodies below (the product's table is
+    // ConnectionSetupTimeSummary.Buckets). The tests place their setup times by these literal bounds, so a changed
+    // bound in the product fails them.
     private static readonly (string Range, int Min, int? Max)[] Buckets =
     [
         ("< 250 ms", 0, 250), ("250 - 500 ms", 250, 500), ("500 - 750 ms", 500, 750), ("750 - 1000 ms", 750, 1000),
