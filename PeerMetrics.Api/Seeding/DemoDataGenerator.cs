@@ -73,19 +73,19 @@ public sealed class DemoDataGenerator
     // Conference durations, [min, max) seconds: a weight per duration bucket of the summary, by position, so all
     // 12 are populated; the open last bucket is drawn up to 3 hours.
     private static readonly DemoCatalog.WeightedList<(int Min, int Max)> DurationBucket = WeightedBuckets(
-        ConferenceDurationSummary.Buckets.Select(bucket => (bucket.MinSec, bucket.MaxSec)), openMax: 10_800,
+        ConferenceDurationSummary.Buckets, openMax: 10_800,
         [12, 14, 10, 14, 10, 8, 6, 6, 7, 5, 4, 4]);
 
     // Negotiation setup time, [min, max) ms: a weight per setup-time bucket of the summary, by position; the open
     // last bucket is drawn up to 20 s.
     private static readonly DemoCatalog.WeightedList<(int Min, int Max)> SetupBucket = WeightedBuckets(
-        ConnectionSetupTimeSummary.Buckets.Select(bucket => (bucket.MinMs, bucket.MaxMs)), openMax: 20_000,
+        ConnectionSetupTimeSummary.Buckets, openMax: 20_000,
         [20, 22, 15, 10, 10, 6, 4, 3, 3, 2, 5]);
 
     private static DemoCatalog.WeightedList<(int Min, int Max)> WeightedBuckets(
-        IEnumerable<(int Min, int? Max)> buckets, int openMax, double[] weights)
+        BucketTable buckets, int openMax, double[] weights)
     {
-        var ranges = buckets.Select(bucket => (bucket.Min, Max: bucket.Max ?? openMax)).ToList();
+        var ranges = buckets.Rows.Select(bucket => (bucket.Min, Max: bucket.Max ?? openMax)).ToList();
         if (ranges.Count != weights.Length)
         {
             throw new InvalidOperationException($"{weights.Length} weights for {ranges.Count} buckets: one weight per bucket, in order.");

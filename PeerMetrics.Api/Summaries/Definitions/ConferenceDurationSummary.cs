@@ -7,25 +7,11 @@ public static class ConferenceDurationSummary
 
     public sealed record DurationSummaryBody(IReadOnlyList<DurationBucket> Data);
 
-    /// <summary>The 12 duration buckets, <c>[min, max)</c> in seconds, with the contract's exact labels.</summary>
-    public static readonly IReadOnlyList<(string Range, int MinSec, int? MaxSec)> Buckets =
-    [
-        ("< 1 m", 0, 60),
-        ("1 - 3 m", 60, 180),
-        ("3 - 5 m", 180, 300),
-        ("5 - 10 m", 300, 600),
-        ("10 - 15 m", 600, 900),
-        ("15 - 20 m", 900, 1200),
-        ("20 - 25 m", 1200, 1500),
-        ("25 - 30 m", 1500, 1800),
-        ("30 - 40 m", 1800, 2400),
-        ("40 - 50 m", 2400, 3000),
-        ("50 - 60 m", 3000, 3600),
-        ("> 60 m", 3600, null),
-    ];
+    /// <summary>The 12 duration buckets, in seconds, labelled in minutes as the contract labels them.</summary>
+    public static readonly BucketTable Buckets = new("m", 60, 0, 60, 180, 300, 600, 900, 1200, 1500, 1800, 2400, 3000, 3600);
 
     // The buckets' lower bounds as SQL: width_bucket against them gives the 1-based bucket of a duration.
-    private static readonly string LowerBounds = BucketBounds.Lower(Buckets.Select(bucket => (bucket.MinSec, bucket.MaxSec)));
+    private static readonly string LowerBounds = Buckets.LowerBoundsSql;
 
     /// <summary>The lower bound of conference c's duration bucket: what the rollup cells keep.</summary>
     internal static readonly string DurationFrom = $"({LowerBounds})[width_bucket(c.duration, {LowerBounds})]";
@@ -57,8 +43,8 @@ public static class ConferenceDurationSummary
         var counts = (await statement.RowsAsync<BucketRow>(ct))
             .ToDictionary(row => row.Bucket, row => row.Count);
         return new DurationSummaryBody(
-            Buckets.Select((bucket, index) =>
-                new DurationBucket(bucket.Range, bucket.MinSec, bucket.MaxSec, counts.GetValueOrDefault(index + 1))).ToList());
+            Buckets.Rows.Select((bucket, index) =>
+                new DurationBucket(bucket.Range, bucket.Min, bucket.Max, counts.GetValueOrDefault(index + 1))).ToList());
     }
 
     private sealed class BucketRow

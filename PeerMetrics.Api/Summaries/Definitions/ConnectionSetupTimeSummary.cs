@@ -9,14 +9,8 @@ public static class ConnectionSetupTimeSummary
 
     public sealed record SetupTimeSummary(IReadOnlyList<SetupTimeBucket> Data);
 
-    /// <summary>The contract's 11 buckets, <c>[min, max)</c> in ms, in response order.</summary>
-    public static readonly IReadOnlyList<(string Range, int MinMs, int? MaxMs)> Buckets =
-    [
-        ("< 250 ms", 0, 250), ("250 - 500 ms", 250, 500), ("500 - 750 ms", 500, 750),
-        ("750 - 1000 ms", 750, 1000), ("1000 - 1500 ms", 1000, 1500), ("1500 - 2000 ms", 1500, 2000),
-        ("2000 - 2500 ms", 2000, 2500), ("2500 - 3000 ms", 2500, 3000), ("3000 - 4000 ms", 3000, 4000),
-        ("4000 - 5000 ms", 4000, 5000), ("> 5000 ms", 5000, null),
-    ];
+    /// <summary>The contract's 11 buckets, in ms.</summary>
+    public static readonly BucketTable Buckets = new("ms", 1, 0, 250, 500, 750, 1000, 1500, 2000, 2500, 3000, 4000, 5000);
 
     // Connection c's first negotiation (n.first, n.connected), the texts of its times when it reached
     // "connected", and the setup-time bucket of its parsed times (below): shared with the rollup cells
@@ -40,7 +34,7 @@ public static class ConnectionSetupTimeSummary
 
     // The 0-based bucket of a setup time from start_at to end_at: width_bucket over the buckets' upper bounds.
     internal static readonly string SetupBucket =
-        $"width_bucket(date_part('epoch', end_at - start_at) * 1000, {BucketBounds.Upper(Buckets.Select(bucket => (bucket.MinMs, bucket.MaxMs)))}::float8[])";
+        $"width_bucket(date_part('epoch', end_at - start_at) * 1000, {Buckets.UpperBoundsSql}::float8[])";
 
     // No braces in these statements: EF formats raw SQL with string.Format when it has parameters.
     // The first negotiation of each connection counts when it reached "connected" (a "stable" renegotiation
@@ -115,9 +109,9 @@ public static class ConnectionSetupTimeSummary
         var rows = (await statement.RowsAsync<BucketRow>(ct)).ToDictionary(row => row.Bucket);
 
         // All eleven buckets, zero-filled, in contract order.
-        var buckets = Buckets.Select((bucket, index) => rows.TryGetValue(index, out var row)
-                ? new SetupTimeBucket(bucket.Range, bucket.MinMs, bucket.MaxMs, row.Count, row.ConferenceIds)
-                : new SetupTimeBucket(bucket.Range, bucket.MinMs, bucket.MaxMs, 0, []))
+        var buckets = Buckets.Rows.Select((bucket, index) => rows.TryGetValue(index, out var row)
+                ? new SetupTimeBucket(bucket.Range, bucket.Min, bucket.Max, row.Count, row.ConferenceIds)
+                : new SetupTimeBucket(bucket.Range, bucket.Min, bucket.Max, 0, []))
             .ToList();
         return new SetupTimeSummary(buckets);
     }

@@ -122,7 +122,7 @@ public sealed class DemoDataSeedTests(InfrastructureFixture infrastructure)
             SELECT count(DISTINCT {ConferenceDurationSummary.DurationFrom})
             FROM conference c WHERE c.app_id = '{dominant}'
             """);
-        Assert.Equal(ConferenceDurationSummary.Buckets.Count, buckets);
+        Assert.Equal(ConferenceDurationSummary.Buckets.Rows.Count, buckets);
         var types = await TestDatabase.RowsAsync(connection, $"""
             SELECT DISTINCT c.type FROM app_connection c JOIN conference f ON f.id = c.conference_id
             WHERE f.app_id = '{dominant}' AND c.type IS NOT NULL ORDER BY 1
