@@ -26,9 +26,12 @@ public static class LocalProcess
         return await command.ExecuteBufferedAsync(cancellation.Token);
     }
 
-    /// <summary>Postgres refuses to run as root: as root, run its tools as the postgres user.</summary>
+    /// <summary>
+    /// Postgres refuses to run as root: as root, run its tools as the postgres user, the way the AppHost does
+    /// (setpriv, which execs the tool in place).
+    /// </summary>
     public static Command AsPostgresUser(string tool, params string[] arguments) =>
         Environment.IsPrivilegedProcess
-            ? Cli.Wrap("runuser").WithArguments(["-u", "postgres", "--", tool, .. arguments])
+            ? Cli.Wrap("setpriv").WithArguments(["--reuid=postgres", "--regid=postgres", "--init-groups", "--", tool, .. arguments])
             : Cli.Wrap(tool).WithArguments(arguments);
 }
