@@ -106,7 +106,7 @@ EXCEPTION WHEN OTHERS THEN
 END
 $$;
 
--- One function for every row trigger. TG_ARGV: [0] the key column ('id' or 'conference_id'), [1] the families,
+-- One function for every trigger. A TRUNCATE's (no arguments) logs a rebuild. A row trigger's TG_ARGV: [0] the key column ('id' or 'conference_id'), [1] the families,
 -- [2..] for an UPDATE the watched columns. An UPDATE that changes none of them logs nothing (Django rewrites
 -- every column on save); one that moves the row to another key logs both keys. At the log's cap
 -- (state.log_cap) it logs nothing and counts a miss instead: the log never grows past it, even with no
@@ -131,6 +131,11 @@ BEGIN
         RETURN NULL;
     END IF;
     BEGIN
+        -- A TRUNCATE (a statement trigger, no row) empties the table: rebuild everything, whatever the cap.
+        IF TG_OP = 'TRUNCATE' THEN
+            INSERT INTO peermetrics_rollups.change_log (family, id) VALUES ('everything', NULL);
+            RETURN NULL;
+        END IF;
         SELECT s.log_cap, s.log_base INTO STRICT cap, base FROM peermetrics_rollups.state s;
         IF coalesce(pg_sequence_last_value('peermetrics_rollups.log_seq'), 0) - base >= cap THEN
             PERFORM peermetrics_rollups.missed(format('the change log is at its cap of %s rows (Rollups:MaxLogRows)', cap));
@@ -144,18 +149,6 @@ BEGIN
         IF new_key IS NOT NULL AND new_key IS DISTINCT FROM old_key THEN
             INSERT INTO peermetrics_rollups.change_log (family, id) SELECT f, new_key FROM unnest(TG_ARGV[1]::peermetrics_rollups.family[]) f;
         END IF;
-    EXCEPTION WHEN OTHERS THEN
-        PERFORM peermetrics_rollups.missed(SQLERRM);
-    END;
-    RETURN NULL;
-END
-$$;
-
-CREATE OR REPLACE FUNCTION peermetrics_rollups.log_truncate() RETURNS trigger
-LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp SET lock_timeout = '50ms' AS $$
-BEGIN
-    BEGIN
-        INSERT INTO peermetrics_rollups.change_log (family, id) VALUES ('everything', NULL);
     EXCEPTION WHEN OTHERS THEN
         PERFORM peermetrics_rollups.missed(SQLERRM);
     END;

@@ -23,7 +23,7 @@ BEGIN
         EXECUTE format('CREATE OR REPLACE TRIGGER %I AFTER %s ON public.%I FOR EACH %s EXECUTE FUNCTION peermetrics_rollups.%s',
             t.name, t.event, t.tbl,
             CASE WHEN t.event = 'TRUNCATE' THEN 'STATEMENT' ELSE 'ROW' END,
-            CASE WHEN t.event = 'TRUNCATE' THEN 'log_truncate()'
+            CASE WHEN t.event = 'TRUNCATE' THEN 'log_change()'
                  ELSE format('log_change(%s)',
                              (SELECT string_agg(quote_literal(a), ', ')
                               FROM unnest(ARRAY[t.key, t.families::text] || coalesce(t.watched, ARRAY[]::text[])) a)) END);
