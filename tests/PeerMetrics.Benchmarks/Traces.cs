@@ -54,7 +54,7 @@ public sealed class Traces(OtlpTraceReceiver receiver)
     private static bool IsRequest(ReceivedSpan span) => span.Scope == "Microsoft.AspNetCore";
 
     /// <summary>One request as the Api saw it: its span's duration, each stage's, and the source its SQL read.</summary>
-    public sealed record Breakdown(TimeSpan Server, IReadOnlyDictionary<string, TimeSpan> Stages, string Source)
+    public sealed record Breakdown(TimeSpan Server, IReadOnlyDictionary<string, TimeSpan> Stages, string Source, TimeSpan BeforeStatement)
     {
         public static Breakdown Of(IReadOnlyList<ReceivedSpan> spans)
         {
@@ -64,7 +64,12 @@ public sealed class Traces(OtlpTraceReceiver receiver)
                 .Aggregate(TimeSpan.Zero, (sum, span) => sum + span.Duration));
             var sources = spans.Where(span => span.Name == "summary.sql")
                 .Select(span => span.Attributes.GetValueOrDefault("summary.source", "?")).Distinct().ToList();
-            return new Breakdown(request.Duration, stages, sources.Count == 0 ? "none" : string.Join("+", sources));
+            // Inside summary.sql, the time until Npgsql sends the statement: the query's preparation in EF Core.
+            var beforeStatement = spans.Where(span => span.Name == "summary.sql")
+                .Select(sql => spans.Where(command => command.ParentSpanId == sql.SpanId).Select(command => command.StartedAt - sql.StartedAt)
+                    .DefaultIfEmpty(TimeSpan.Zero).Min())
+                .Aggregate(TimeSpan.Zero, (sum, before) => sum + before);
+            return new Breakdown(request.Duration, stages, sources.Count == 0 ? "none" : string.Join("+", sources), beforeStatement);
         }
 
         /// <summary>The request span's time in no stage: routing, the endpoint's own work, writing the response.</summary>
