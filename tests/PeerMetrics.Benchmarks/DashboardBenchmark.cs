@@ -9,7 +9,8 @@ namespace PeerMetrics.Benchmarks;
 /// most six connections (a browser's limit per host, kept alive between loads), Brotli or gzip accepted. Cold
 /// loads ask for windows nobody cached (every request a miss); warm loads for the cached default window; a
 /// revalidation load sends each summary's ETag from the warm load (<c>If-None-Match</c>), as a browser whose copy
-/// is past its <c>max-age</c> does.
+/// is past its <c>max-age</c> does. Timed on an Api that exports nothing; which source answered, from cold loads
+/// of the same kind on the Api exporting its spans.
 /// </summary>
 public static class DashboardBenchmark
 {
@@ -30,16 +31,13 @@ public static class DashboardBenchmark
     private static async Task RunAsync(SeededApi seeded, double scale, int runs)
     {
         var appId = seeded.App(0);
-        using var browser = Http.Client(seeded.Api.Address, seeded.Token, BrowserConnections);
         var windowStart = ColdPathBenchmark.DefaultWindowStart();
-        // Opens the six connections (and warms the JIT) on windows no timed load asks for.
-        await LoadAsync(browser, appId, windowStart.AddDays(-1), trace: false);
-
-        var cold = new List<Load>();
-        for (var run = 1; run <= runs; run++)
-        {
-            cold.Add(await LoadAsync(browser, appId, windowStart.AddMinutes(-run), trace: true, expect: "MISS"));
-        }
+        // The sources, from cold loads on the Api exporting its spans; the times, from an Api that exports nothing.
+        var traced = await ColdLoadsAsync(seeded, appId, windowStart, Enumerable.Range(1, runs), trace: true);
+        await seeded.RestartWithoutExporterAsync();
+        var cold = await ColdLoadsAsync(seeded, appId, windowStart, Enumerable.Range(runs + 1, runs), trace: false);
+        using var browser = Http.Client(seeded.Api.Address, seeded.Token, BrowserConnections);
+        await LoadAsync(browser, appId, windowStart.AddDays(-2), trace: false);
         // The first load of the default window computes it; the warm loads that follow hit it.
         var first = await LoadAsync(browser, appId, windowStart, trace: false, expect: "MISS");
         var warm = new List<Load>();
@@ -58,7 +56,8 @@ public static class DashboardBenchmark
             throw new InvalidOperationException("A revalidation with the warm load's ETag was not answered 304.");
         }
 
-        var breakdowns = await seeded.Traces.CollectAsync(cold.SelectMany(load => load.Traces).OfType<string>().ToList());
+        await seeded.WaitForRollupsAsync();
+        var breakdowns = await seeded.Traces.CollectAsync(traced.SelectMany(load => load.Traces).OfType<string>().ToList());
         Console.WriteLine();
         Console.WriteLine($"## Dashboard load, scale {scale}, app {appId}, default window: eight summaries at once over " +
                           $"{BrowserConnections} connections, Accept-Encoding: {Http.BrowserAcceptEncoding}, {runs} loads each");
@@ -83,12 +82,26 @@ public static class DashboardBenchmark
         for (var i = 0; i < SummaryCatalog.All.Count; i++)
         {
             var index = i;
-            var sources = string.Join(", ", cold.Select(load => load.Traces[index]).OfType<string>().Where(breakdowns.ContainsKey)
-                .GroupBy(trace => breakdowns[trace].Source).Select(group => $"{group.Key} {group.Count()}/{cold.Count}"));
+            var sources = string.Join(", ", traced.Select(load => load.Traces[index]).OfType<string>().Where(breakdowns.ContainsKey)
+                .GroupBy(trace => breakdowns[trace].Source).Select(group => $"{group.Key} {group.Count()}/{traced.Count}"));
             Console.WriteLine($"| {SummaryCatalog.All[i].Route} | {sources} | {cold.Median(load => load.Responses[index].Milliseconds):F1} | " +
                               $"{warm.Median(load => load.Responses[index].Milliseconds):F1} | {revalidated.Median(load => load.Responses[index].Milliseconds):F1} | " +
                               $"{first.Responses[index].Body.Length} | {Identity(first.Responses[index]).Length} |");
         }
+    }
+
+    /// <summary>Cold loads, each on the default window moved back by one of <paramref name="minutes"/>, after one that opens the connections.</summary>
+    private static async Task<List<Load>> ColdLoadsAsync(SeededApi seeded, string appId, DateTime windowStart, IEnumerable<int> minutes, bool trace)
+    {
+        using var browser = Http.Client(seeded.Api.Address, seeded.Token, BrowserConnections);
+        // Opens the six connections (and warms the JIT) on a window no timed load asks for.
+        await LoadAsync(browser, appId, windowStart.AddDays(trace ? -1 : -3), trace: false);
+        var loads = new List<Load>();
+        foreach (var minute in minutes)
+        {
+            loads.Add(await LoadAsync(browser, appId, windowStart.AddMinutes(-minute), trace, expect: "MISS"));
+        }
+        return loads;
     }
 
     private static async Task<Load> LoadAsync(HttpClient browser, string appId, DateTime windowStart, bool trace, string? expect = null,

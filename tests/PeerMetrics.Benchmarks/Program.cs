@@ -36,8 +36,8 @@ Guid otherOrganization = default;
 await using var seeded = await SeededApi.StartAsync(scale, async seeded =>
     otherOrganization = await TenantIsolation.MoveToNewOrganizationAsync(seeded.Environment["ConnectionStrings__peermetrics"], Guid.Parse(seeded.App(1))));
 var appId = seeded.App(0);
+// It leaves the Api running without an exporter, as the load phase wants it.
 var coldP99 = await ColdPathBenchmark.RunAsync(seeded, appId, runs);
-await seeded.RestartWithoutExporterAsync();
 var api = seeded.Api;
 
 // Throughput under load, next to a constant-bytes endpoint that sends the same bytes and headers, served from this process.
