@@ -19,11 +19,12 @@ public static class ColdPathBenchmark
         // First on the Api that exports its spans (the stage table), then, timed again, on one that exports nothing:
         // the receiver in this process would share the cores with the Api.
         var traced = await MeasureAsync(seeded, appId, runs, windowStart, () => ++shift, trace: true);
+        // Before the restart: the exporting Api's last batch leaves only after the requests.
+        var breakdowns = await seeded.Traces.CollectAsync(traced.SelectMany(row => row.Traces).ToList());
         await seeded.RestartWithoutExporterAsync();
         var rows = await MeasureAsync(seeded, appId, runs, windowStart, () => ++shift, trace: false);
         // No write happened: every compute of the second Api found the rollups ready with nothing pending, as the first did.
         await seeded.WaitForRollupsAsync();
-        var breakdowns = await seeded.Traces.CollectAsync(traced.SelectMany(row => row.Traces).ToList());
         Console.WriteLine();
         Console.WriteLine($"## Cold vs warm, app {appId}, one connection, Accept-Encoding: {Http.BrowserAcceptEncoding}; " +
                           $"{runs} cold (cache misses), {Math.Max(runs, 200)} warm (hits) per summary");

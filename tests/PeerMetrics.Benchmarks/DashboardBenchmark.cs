@@ -34,6 +34,8 @@ public static class DashboardBenchmark
         var windowStart = ColdPathBenchmark.DefaultWindowStart();
         // The sources, from cold loads on the Api exporting its spans; the times, from an Api that exports nothing.
         var traced = await ColdLoadsAsync(seeded, appId, windowStart, Enumerable.Range(1, runs), trace: true);
+        // Before the restart: the exporting Api's last batch leaves only after the loads.
+        var breakdowns = await seeded.Traces.CollectAsync(traced.SelectMany(load => load.Traces).OfType<string>().ToList());
         await seeded.RestartWithoutExporterAsync();
         var cold = await ColdLoadsAsync(seeded, appId, windowStart, Enumerable.Range(runs + 1, runs), trace: false);
         using var browser = Http.Client(seeded.Api.Address, seeded.Token, BrowserConnections);
@@ -56,8 +58,8 @@ public static class DashboardBenchmark
             throw new InvalidOperationException("A revalidation with the warm load's ETag was not answered 304.");
         }
 
+        // No write happened: every compute of the second Api found the rollups ready with nothing pending, as the first did.
         await seeded.WaitForRollupsAsync();
-        var breakdowns = await seeded.Traces.CollectAsync(traced.SelectMany(load => load.Traces).OfType<string>().ToList());
         Console.WriteLine();
         Console.WriteLine($"## Dashboard load, scale {scale}, app {appId}, default window: eight summaries at once over " +
                           $"{BrowserConnections} connections, Accept-Encoding: {Http.BrowserAcceptEncoding}, {runs} loads each");
