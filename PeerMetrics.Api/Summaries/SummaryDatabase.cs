@@ -1,7 +1,5 @@
-using System.Data;
 using System.Text.Json;
 using Microsoft.EntityFrameworkCore;
-using Microsoft.EntityFrameworkCore.Storage;
 using Microsoft.Extensions.Options;
 using Npgsql;
 using PeerMetrics.Api.Data;
@@ -72,6 +70,10 @@ public sealed class SummaryDatabase(
         FROM {RollupsSql.Schema}.state s
         """;
 
+    private const string BeginSnapshot = "BEGIN ISOLATION LEVEL REPEATABLE READ";
+
+    private const string Commit = "COMMIT";
+
     private sealed record SnapshotState(bool Ready, long Pending, DateTime At, bool Recent);
 
     /// <summary>
@@ -98,34 +100,40 @@ public sealed class SummaryDatabase(
         db.Database.SetCommandTimeout(databaseOptions.Value.StatementTimeoutSeconds);
         if (source == SummarySource.Raw)
         {
-            return await RowsAsync<TRow>(db, sql.Raw, sql, query, cancellationToken);
+            return await RowsAsync<TRow>(db, rollups: false, sql, query, cancellationToken);
         }
 
-        var settings = rollupsOptions.Value;
         await db.Database.OpenConnectionAsync(cancellationToken);
-        SnapshotState state;
-        await using (var snapshot = await BeginSnapshotAsync(db, cancellationToken))
+        try
         {
-            using (ApiTelemetry.Source.StartActivity("summary.rollups"))
-            {
-                state = await db.Database.SqlQueryRaw<SnapshotState>(SnapshotSql,
-                        new NpgsqlParameter("limit", settings.ReadCatchUpLimit), new NpgsqlParameter("staleness", settings.MaxStaleness))
-                    .SingleAsync(cancellationToken);
-            }
-            RollupsRead? read = !state.Ready ? RollupsRead.Raw
-                : state.Pending == 0 ? RollupsRead.Current
-                : settings.MaxStaleness > TimeSpan.Zero && state.Recent ? RollupsRead.WithinStaleness
-                : state.Pending > settings.ReadCatchUpLimit ? RollupsRead.Raw
-                : null;
-            if (read is { } answered)
-            {
-                var rows = await RowsAsync<TRow>(db, answered == RollupsRead.Raw ? sql.Raw : sql.Rollup, sql, query, cancellationToken);
-                await snapshot.CommitAsync(cancellationToken);
-                rollups.RecordRead(answered);
-                return rows;
-            }
-            await snapshot.CommitAsync(cancellationToken);
+            return await RollupsAsync<TRow>(db, sql, query, cancellationToken);
         }
+        catch
+        {
+            // Closing the connection rolls back a snapshot a failed statement left open.
+            await db.Database.CloseConnectionAsync();
+            throw;
+        }
+    }
+
+    private async Task<List<TRow>> RollupsAsync<TRow>(PeerMetricsDbContext db, SummarySql sql, SummaryQuery query, CancellationToken cancellationToken)
+    {
+        var settings = rollupsOptions.Value;
+        var state = await BeginSnapshotAsync(db, SnapshotSql,
+            [new NpgsqlParameter("limit", settings.ReadCatchUpLimit), new NpgsqlParameter("staleness", settings.MaxStaleness)],
+            row => new SnapshotState(row.GetBoolean(0), row.GetInt64(1), row.GetDateTime(2), row.GetBoolean(3)), cancellationToken);
+        RollupsRead? read = !state.Ready ? RollupsRead.Raw
+            : state.Pending == 0 ? RollupsRead.Current
+            : settings.MaxStaleness > TimeSpan.Zero && state.Recent ? RollupsRead.WithinStaleness
+            : state.Pending > settings.ReadCatchUpLimit ? RollupsRead.Raw
+            : null;
+        if (read is { } answered)
+        {
+            var rows = await RowsAsync<TRow>(db, answered != RollupsRead.Raw, sql, query, cancellationToken, commit: true);
+            rollups.RecordRead(answered);
+            return rows;
+        }
+        await db.Database.ExecuteSqlRawAsync(Commit, cancellationToken);
 
         return await CatchUpAsync<TRow>(db, sql, query, state.At, settings, cancellationToken);
     }
@@ -150,44 +158,55 @@ public sealed class SummaryDatabase(
                     settings.ResetDelay, cancellationToken);
                 rollups.Record(run);
             }
-            await using var snapshot = await BeginSnapshotAsync(db, cancellationToken);
-            bool caughtUp;
-            using (ApiTelemetry.Source.StartActivity("summary.rollups"))
-            {
-                caughtUp = await db.Database.SqlQueryRaw<bool>(CaughtUpSql, new NpgsqlParameter("at", at)).SingleAsync(cancellationToken);
-            }
+            var caughtUp = await BeginSnapshotAsync(db, CaughtUpSql, [new NpgsqlParameter("at", at)], row => row.GetBoolean(0), cancellationToken);
             if (caughtUp || time.GetTimestamp() >= deadline)
             {
-                var rows = await RowsAsync<TRow>(db, caughtUp ? sql.Rollup : sql.Raw, sql, query, cancellationToken);
-                await snapshot.CommitAsync(cancellationToken);
+                var rows = await RowsAsync<TRow>(db, caughtUp, sql, query, cancellationToken, commit: true);
                 rollups.RecordRead(caughtUp ? RollupsRead.CaughtUp : RollupsRead.Raw);
                 return rows;
             }
-            await snapshot.CommitAsync(cancellationToken);
+            await db.Database.ExecuteSqlRawAsync(Commit, cancellationToken);
             await Task.Delay(TimeSpan.FromMilliseconds(10), time, cancellationToken);
         }
     }
 
-    /// <summary>A REPEATABLE READ snapshot that no rewrite of a peermetrics table can empty (<see cref="RollupsSql.ShareWatchedTables"/>).</summary>
-    private static async Task<IDbContextTransaction> BeginSnapshotAsync(PeerMetricsDbContext db, CancellationToken cancellationToken)
+    /// <summary>
+    /// Opens a REPEATABLE READ snapshot that no rewrite of a peermetrics table can empty
+    /// (<see cref="RollupsSql.ShareWatchedTables"/>) and reads the rollups' state row in it with
+    /// <paramref name="stateSql"/>: the BEGIN, the lock and the state query go to the server as one batch, one
+    /// round trip. The snapshot stays open on the connection until a <see cref="Commit"/>; should a later statement
+    /// fail, the connection's return to the pool rolls it back.
+    /// </summary>
+    private async Task<TState> BeginSnapshotAsync<TState>(PeerMetricsDbContext db, string stateSql, NpgsqlParameter[] parameters,
+        Func<NpgsqlDataReader, TState> read, CancellationToken cancellationToken)
     {
-        var snapshot = await db.Database.BeginTransactionAsync(IsolationLevel.RepeatableRead, cancellationToken);
-        try
+        using var activity = ApiTelemetry.Source.StartActivity("summary.rollups");
+        var state = new NpgsqlBatchCommand(stateSql);
+        state.Parameters.AddRange(parameters);
+        await using var batch = new NpgsqlBatch((NpgsqlConnection)db.Database.GetDbConnection())
         {
-            await db.Database.ExecuteSqlRawAsync(RollupsSql.ShareWatchedTables, cancellationToken);
-            return snapshot;
-        }
-        catch
+            BatchCommands = { new NpgsqlBatchCommand(BeginSnapshot), new NpgsqlBatchCommand(RollupsSql.ShareWatchedTables), state },
+            Timeout = databaseOptions.Value.StatementTimeoutSeconds,
+        };
+        await using var row = await batch.ExecuteReaderAsync(cancellationToken);
+        if (!await row.ReadAsync(cancellationToken))
         {
-            await snapshot.DisposeAsync();
-            throw;
+            throw new InvalidOperationException($"{RollupsSql.Schema}.state holds no row.");
         }
+        return read(row);
     }
 
-    private static async Task<List<TRow>> RowsAsync<TRow>(PeerMetricsDbContext db, string statement, SummarySql sql, SummaryQuery query,
-        CancellationToken cancellationToken)
+    /// <summary>
+    /// The statement's rows, from the rollups or raw; with <paramref name="commit"/>, the open snapshot is committed
+    /// in the same round trip, after them.
+    /// </summary>
+    private static async Task<List<TRow>> RowsAsync<TRow>(PeerMetricsDbContext db, bool rollups, SummarySql sql, SummaryQuery query,
+        CancellationToken cancellationToken, bool commit = false)
     {
         using var activity = ApiTelemetry.Source.StartActivity("summary.sql");
-        return await db.Database.SqlQueryRaw<TRow>(statement, sql.ParametersFor(query)).ToListAsync(cancellationToken);
+        activity?.SetTag("summary.source", rollups ? "rollups" : "raw");
+        var statement = rollups ? sql.Rollup : sql.Raw;
+        return await db.Database.SqlQueryRaw<TRow>(commit ? $"{statement};\n{Commit}" : statement, sql.ParametersFor(query))
+            .ToListAsync(cancellationToken);
     }
 }

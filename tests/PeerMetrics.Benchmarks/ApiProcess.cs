@@ -77,6 +77,16 @@ public sealed class ApiProcess : IAsyncDisposable
         throw new InvalidOperationException("Api did not become healthy");
     }
 
+    /// <summary>The processor time the process has used so far, user and kernel.</summary>
+    public TimeSpan ProcessorTime
+    {
+        get
+        {
+            _process.Refresh();
+            return _process.TotalProcessorTime;
+        }
+    }
+
     /// <summary>The process's resident memory now and its peak since <see cref="ResetPeakMemory"/> (Linux, bytes).</summary>
     public (long Resident, long Peak) Memory()
     {

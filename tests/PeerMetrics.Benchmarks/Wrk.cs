@@ -10,11 +10,12 @@ public static partial class Wrk
 {
     public sealed record Result(double RequestsPerSecond, double P50Ms, double P99Ms, long Non2xx);
 
-    public static async Task<Result> RunAsync(Uri url, string? bearer, int connections, TimeSpan duration)
+    public static async Task<Result> RunAsync(Uri url, string? bearer, int connections, TimeSpan duration, string? acceptEncoding = null)
     {
         string[] authorization = bearer is null ? [] : ["-H", $"Authorization: Bearer {bearer}"];
+        string[] encoding = acceptEncoding is null ? [] : ["-H", $"Accept-Encoding: {acceptEncoding}"];
         var output = (await Cli.Wrap("wrk")
-            .WithArguments(["-t2", $"-c{connections}", $"-d{(int)duration.TotalSeconds}s", "--latency", .. authorization, url.ToString()])
+            .WithArguments(["-t2", $"-c{connections}", $"-d{(int)duration.TotalSeconds}s", "--latency", .. authorization, .. encoding, url.ToString()])
             .ExecuteBufferedAsync()).StandardOutput;
 
         return new Result(

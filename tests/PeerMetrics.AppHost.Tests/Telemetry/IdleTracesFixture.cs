@@ -17,12 +17,12 @@ public sealed class IdleTracesFixture(IMessageSink diagnostics) : AppHostFixture
     protected override void Configure(IDistributedApplicationTestingBuilder builder)
     {
         var api = builder.Resources.OfType<ProjectResource>().Single(resource => resource.Name == Api);
-        builder.CreateResourceBuilder(api)
-            .WithEnvironment("OTEL_EXPORTER_OTLP_ENDPOINT", Receiver.Endpoint.ToString().TrimEnd('/'))
-            .WithEnvironment("OTEL_EXPORTER_OTLP_PROTOCOL", "http/protobuf")
-            // Batches leave every half second, so a window's spans have arrived soon after it closes.
-            .WithEnvironment("OTEL_BSP_SCHEDULE_DELAY", "500")
-            .WithEnvironment("Rollups__PollInterval", PollInterval.ToString("c"));
+        var resource = builder.CreateResourceBuilder(api).WithEnvironment("Rollups__PollInterval", PollInterval.ToString("c"));
+        // Batches leave every half second, so a window's spans have arrived soon after it closes.
+        foreach (var (name, value) in Receiver.ExporterEnvironment(TimeSpan.FromMilliseconds(500)))
+        {
+            resource.WithEnvironment(name, value);
+        }
     }
 
     public override async Task DisposeAsync()

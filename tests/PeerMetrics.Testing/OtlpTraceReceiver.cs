@@ -2,13 +2,20 @@ using System.Collections.Concurrent;
 using System.Net;
 using Google.Protobuf;
 
-namespace PeerMetrics.AppHost.Tests.Telemetry;
-
-/// <summary>One span as an exporter sent it: its trace, its parent (null for a root) and its name.</summary>
-public sealed record ReceivedSpan(string TraceId, string? ParentSpanId, string Name, string Scope);
+namespace PeerMetrics.Testing;
 
 /// <summary>
-/// An OTLP/HTTP receiver on loopback for a resource's exporter (<c>OTEL_EXPORTER_OTLP_ENDPOINT</c>,
+/// One span as an exporter sent it: its trace, its id, its parent (null for a root), its name, its instrumentation
+/// scope, when it started and ended, and its string, integer and boolean attributes (as text).
+/// </summary>
+public sealed record ReceivedSpan(string TraceId, string SpanId, string? ParentSpanId, string Name, string Scope,
+    DateTime StartedAt, DateTime EndedAt, IReadOnlyDictionary<string, string> Attributes)
+{
+    public TimeSpan Duration => EndedAt - StartedAt;
+}
+
+/// <summary>
+/// An OTLP/HTTP receiver on loopback for a process's exporter (<c>OTEL_EXPORTER_OTLP_ENDPOINT</c>,
 /// <c>http/protobuf</c>): it keeps the spans posted to <c>/v1/traces</c> and accepts logs and metrics unread. The
 /// request is walked with Google.Protobuf's wire reader, field by field, along the OTLP trace schema
 /// (ExportTraceServiceRequest → ResourceSpans → ScopeSpans → Span), so no generated types are needed.
@@ -30,6 +37,14 @@ public sealed class OtlpTraceReceiver : IAsyncDisposable
     public Uri Endpoint { get; }
 
     public IReadOnlyList<ReceivedSpan> Spans => [.. _spans];
+
+    /// <summary>The environment that points a process's OTLP exporter here, its span batches leaving every <paramref name="scheduleDelay"/>.</summary>
+    public IReadOnlyDictionary<string, string> ExporterEnvironment(TimeSpan scheduleDelay) => new Dictionary<string, string>
+    {
+        ["OTEL_EXPORTER_OTLP_ENDPOINT"] = Endpoint.ToString().TrimEnd('/'),
+        ["OTEL_EXPORTER_OTLP_PROTOCOL"] = "http/protobuf",
+        ["OTEL_BSP_SCHEDULE_DELAY"] = ((int)scheduleDelay.TotalMilliseconds).ToString(System.Globalization.CultureInfo.InvariantCulture),
+    };
 
     private async Task ServeAsync()
     {
@@ -68,10 +83,36 @@ public sealed class OtlpTraceReceiver : IAsyncDisposable
             var scope = Fields(scopeSpans, 1).Select(s => Fields(s, 1).Select(ToText).FirstOrDefault()).FirstOrDefault() ?? "";
             return Fields(scopeSpans, 2).Select(span => new ReceivedSpan(
                 Convert.ToHexStringLower(Fields(span, 1).Single()),
+                Convert.ToHexStringLower(Fields(span, 2).Single()),
                 Fields(span, 4).Where(parent => parent.Length > 0).Select(Convert.ToHexStringLower).SingleOrDefault(),
                 Fields(span, 5).Select(ToText).SingleOrDefault() ?? "",
-                scope));
+                scope,
+                FromUnixNanoseconds(Fixed64(span, 7)),
+                FromUnixNanoseconds(Fixed64(span, 8)),
+                Fields(span, 9).ToDictionary(
+                    attribute => ToText(Fields(attribute, 1).Single()),
+                    attribute => Fields(attribute, 2).Select(AnyValueText).SingleOrDefault() ?? "")));
         });
+
+    // AnyValue: string_value (1), bool_value (2) and int_value (3); other kinds as empty text.
+    private static string AnyValueText(byte[] value)
+    {
+        var input = new CodedInputStream(value);
+        uint tag;
+        while ((tag = input.ReadTag()) != 0)
+        {
+            switch (WireFormat.GetTagFieldNumber(tag))
+            {
+                case 1: return input.ReadString();
+                case 2: return input.ReadBool() ? "true" : "false";
+                case 3: return input.ReadInt64().ToString(System.Globalization.CultureInfo.InvariantCulture);
+                default: input.SkipLastField(); break;
+            }
+        }
+        return "";
+    }
+
+    private static DateTime FromUnixNanoseconds(ulong nanoseconds) => DateTime.UnixEpoch.AddTicks((long)(nanoseconds / 100));
 
     /// <summary>The length-delimited values (messages, bytes, strings) of field <paramref name="number"/>.</summary>
     private static List<byte[]> Fields(byte[] message, int number)
@@ -91,6 +132,22 @@ public sealed class OtlpTraceReceiver : IAsyncDisposable
             }
         }
         return values;
+    }
+
+    /// <summary>The value of the fixed64 field <paramref name="number"/> (0 when absent).</summary>
+    private static ulong Fixed64(byte[] message, int number)
+    {
+        var input = new CodedInputStream(message);
+        uint tag;
+        while ((tag = input.ReadTag()) != 0)
+        {
+            if (WireFormat.GetTagFieldNumber(tag) == number && WireFormat.GetTagWireType(tag) == WireFormat.WireType.Fixed64)
+            {
+                return input.ReadFixed64();
+            }
+            input.SkipLastField();
+        }
+        return 0;
     }
 
     private static string ToText(byte[] utf8) => System.Text.Encoding.UTF8.GetString(utf8);
