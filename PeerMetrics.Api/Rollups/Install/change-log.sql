@@ -160,36 +160,50 @@ $$;
 -- peermetrics_rollups.watched missing or not firing in ordinary sessions (changes go unlogged), a column they
 -- read missing or of another type (Django's RemoveField, RenameField, AlterField), or one of the objects the
 -- triggers log with gone. The rollups are then reset and stay not ready until it is fixed, then backfilled again.
+-- Every reader calls it (through triggers_ok()), so it is written for speed: PL/pgSQL keeps its plan for the
+-- session (a SQL function is planned again on every call), and each watched column is one index lookup in
+-- pg_attribute (a join would hash the whole catalog, which grows with the database's tables).
 CREATE OR REPLACE FUNCTION peermetrics_rollups.schema_problems() RETURNS text
-LANGUAGE sql STABLE AS $$
-    SELECT string_agg(p.problem, '; ' ORDER BY p.problem)
-    FROM (
-        SELECT format('trigger %s on %s is missing or disabled', w.name, w.tbl) AS problem
-        FROM peermetrics_rollups.watched w
-        WHERE NOT EXISTS (SELECT 1 FROM pg_trigger t
-                          WHERE t.tgrelid = to_regclass(format('public.%I', w.tbl)) AND t.tgname = w.name
-                            AND t.tgenabled IN ('O', 'A'))
-        UNION ALL
-        SELECT CASE WHEN a.attname IS NULL THEN format('%s.%s is missing', r.tbl, r.col)
-                    ELSE format('%s.%s is %s (expected %s)', r.tbl, r.col, format_type(a.atttypid, NULL), r.typ) END
-        FROM peermetrics_rollups.columns_read r
-        LEFT JOIN pg_attribute a ON a.attrelid = to_regclass(format('public.%I', r.tbl)) AND a.attname = r.col
-                                AND a.attnum > 0 AND NOT a.attisdropped
-        WHERE a.attname IS NULL OR (r.typ IS NOT NULL AND format_type(a.atttypid, NULL) <> r.typ)
-        UNION ALL
-        SELECT format('%s is missing', o.name)
-        FROM unnest(ARRAY['peermetrics_rollups.change_log', 'peermetrics_rollups.log_seq', 'peermetrics_rollups.missed_seq',
-                          'peermetrics_rollups.faults']) AS o (name)
-        WHERE to_regclass(o.name) IS NULL
-    ) p
+LANGUAGE plpgsql STABLE AS $$
+BEGIN
+    RETURN (
+        SELECT string_agg(p.problem, '; ' ORDER BY p.problem)
+        FROM (
+            SELECT format('trigger %s on %s is missing or disabled', w.name, w.tbl) AS problem
+            FROM peermetrics_rollups.watched w
+            WHERE NOT EXISTS (SELECT 1 FROM pg_trigger t
+                              WHERE t.tgrelid = to_regclass(format('public.%I', w.tbl)) AND t.tgname = w.name
+                                AND t.tgenabled IN ('O', 'A'))
+            UNION ALL
+            SELECT CASE WHEN a.attname IS NULL THEN format('%s.%s is missing', r.tbl, r.col)
+                        ELSE format('%s.%s is %s (expected %s)', r.tbl, r.col, format_type(a.atttypid, NULL), r.typ) END
+            FROM peermetrics_rollups.columns_read r
+            LEFT JOIN LATERAL (
+                SELECT a.attname, a.atttypid
+                FROM pg_attribute a
+                WHERE a.attrelid = to_regclass(format('public.%I', r.tbl)) AND a.attname = r.col
+                  AND a.attnum > 0 AND NOT a.attisdropped
+                LIMIT 1
+            ) a ON true
+            WHERE a.attname IS NULL OR (r.typ IS NOT NULL AND format_type(a.atttypid, NULL) <> r.typ)
+            UNION ALL
+            SELECT format('%s is missing', o.name)
+            FROM unnest(ARRAY['peermetrics_rollups.change_log', 'peermetrics_rollups.log_seq', 'peermetrics_rollups.missed_seq',
+                              'peermetrics_rollups.faults']) AS o (name)
+            WHERE to_regclass(o.name) IS NULL
+        ) p);
+END
 $$;
 
 -- True when every change is being logged: no schema problem, and no change missed since the maintainer last
 -- looked (a miss is visible at once, before the maintainer or the write that missed commits). Every reader
--- checks it in its snapshot before it serves the rollups.
+-- checks it in its snapshot before it serves the rollups (PL/pgSQL: its plan is kept, as above).
 CREATE OR REPLACE FUNCTION peermetrics_rollups.triggers_ok() RETURNS boolean
-LANGUAGE sql STABLE AS $$
-    SELECT peermetrics_rollups.schema_problems() IS NULL
-       AND coalesce(pg_sequence_last_value(to_regclass('peermetrics_rollups.missed_seq')), 0) <= s.missed_seen
-    FROM peermetrics_rollups.state s
+LANGUAGE plpgsql STABLE AS $$
+BEGIN
+    RETURN (
+        SELECT peermetrics_rollups.schema_problems() IS NULL
+           AND coalesce(pg_sequence_last_value(to_regclass('peermetrics_rollups.missed_seq')), 0) <= s.missed_seen
+        FROM peermetrics_rollups.state s);
+END
 $$;
