@@ -124,7 +124,7 @@ public sealed partial class FolderLayeringTests
     [GeneratedRegex(@"\bPeerMetrics\.Api\.(?<folder>[A-Z]\w*(?:\.[A-Z]\w*)*)(?=\s*;|\.[A-Z])")]
     private static partial Regex NamespaceUse();
 
-    // Not followed by a lowercase extension: "RollupsInstall.sql" names a file, not the migration class.
+    // Not followed by a lowercase extension: "PeermetricsSchema.sql" names a file, not the migration class.
     [GeneratedRegex(@"\b[A-Z]\w*\b(?!\.[a-z])")]
     private static partial Regex Identifier();
 
