@@ -96,7 +96,7 @@ public sealed class CachedSummary
     /// </summary>
     private static byte[] CompressBrotli(byte[] body)
     {
-        var window = Math.Clamp(BitOperations.Log2((uint)body.Length - 1) + 1, BrotliMinWindow, BrotliMaxWindow);
+        var window = Math.Clamp(BitOperations.Log2(BitOperations.RoundUpToPowerOf2((uint)Math.Max(body.Length, 1))), BrotliMinWindow, BrotliMaxWindow);
         var output = new byte[BrotliEncoder.GetMaxCompressedLength(body.Length)];
         if (!BrotliEncoder.TryCompress(body, output, out var written, BrotliQuality, window))
         {

@@ -96,6 +96,7 @@ internal static partial class RollupsSql
             "participant_present" => ParticipantCountSummary.Present,
             "gum_values" => UserMediaErrorSummary.UserMediaErrorValues,
             "is_gum" => UserMediaErrorSummary.IsUserMediaError,
+            "connection_path" => ConnectionTypeSummary.Path,
             "first_negotiation" => ConnectionSetupTimeSummary.FirstNegotiation,
             "setup_texts" => ConnectionSetupTimeSummary.SetupTexts,
             "setup_bucket" => ConnectionSetupTimeSummary.SetupBucket,

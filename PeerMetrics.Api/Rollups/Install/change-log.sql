@@ -80,8 +80,8 @@ FROM peermetrics_rollups.watched w
 CROSS JOIN LATERAL unnest(w.watched) AS c (col)
 LEFT JOIN (VALUES /*@SQL(required_columns)*/) AS r (tbl, col, typ) ON r.tbl = w.tbl AND r.col = c.col;
 
--- Triggers on the peermetrics tables: row-level, they only append (family, conference or participant) to the
--- log. Django writes one row per statement, and a row trigger costs it one short INSERT: no transition table,
+-- Triggers on the peermetrics tables: row-level (a TRUNCATE's: statement-level), they only append (family,
+-- conference or participant) to the log. Django writes one row per statement, and a row trigger costs it one short INSERT: no transition table,
 -- no join. SECURITY DEFINER: a writer needs no privilege on this schema. Logging more families than a change
 -- needs is always safe (the maintainer recomputes from raw rows); logging fewer never is.
 --

@@ -20,7 +20,7 @@ BEGIN
 
     WITH negotiation AS MATERIALIZED (
         SELECT c.conference_id, f.app_id, date_trunc('minute', c.created_at, 'UTC') AS minute,
-               CASE WHEN c.type = 'r' THEN 'r' WHEN c.type IS NOT NULL THEN 'd' END::"char" AS path,
+               (/*@SQL(connection_path)*/)::"char" AS path,
                /*@SQL(setup_texts)*/
         FROM app_connection c
         JOIN conference f ON f.id = c.conference_id

@@ -1,7 +1,8 @@
 -- Write-time rollups of the eight summaries (docs/rollups.md), installed by RollupsSql from the files of this
 -- folder in its order (RollupsSql.InstallFiles), with the placeholders (slash-star-at comments) filled: SQL and
--- INSTANT with the very SQL the raw summaries use, so a cell reads JSON, text times and coordinates exactly as
--- the raw query does; VERSION with RollupsSql.Version; WATCHED_TABLES with RollupsSql.WatchedTables.
+-- INSTANT with the very SQL the raw summaries use, so a cell computes each rule and reads JSON, text times and
+-- coordinates exactly as the raw query does (SQL(required_columns): the columns RequiredSchema reads); VERSION and
+-- VERSION(min_reader) with RollupsSql.Version and MinReaderVersion; WATCHED_TABLES with RollupsSql.WatchedTables.
 -- Re-runnable: every object is created only if missing or replaced in place, and the state row (with its
 -- backfill cursor) survives a re-run. No file before triggers.sql locks a peermetrics table.
 

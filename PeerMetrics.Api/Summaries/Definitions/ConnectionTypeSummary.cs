@@ -9,12 +9,21 @@ public static class ConnectionTypeSummary
 
     public sealed record ConnectionsSummary(IReadOnlyList<NamedCount> Data);
 
-    // Type is null until the first stats report; 'r' is a relay candidate, every other value a direct path.
-    private const string RawSql = """
-        SELECT count(*) FILTER (WHERE c.type <> 'r')::int AS direct,
-               count(*) FILTER (WHERE c.type = 'r')::int AS relayed
+    /// <summary>
+    /// The path of connection c, written once for the raw query and the rollup cells
+    /// (Rollups/Install/connection-cells.sql): 'r' relayed (a relay candidate), 'd' direct (any other type), NULL
+    /// while its type is unknown (until the first stats report), when it counts as neither.
+    /// </summary>
+    internal const string Path = """
+        CASE WHEN c.type = 'r' THEN 'r' WHEN c.type IS NOT NULL THEN 'd' END
+        """;
+
+    private const string RawSql = $"""
+        SELECT count(*) FILTER (WHERE p.path = 'd')::int AS direct,
+               count(*) FILTER (WHERE p.path = 'r')::int AS relayed
         FROM app_connection c
         JOIN conference f ON f.id = c.conference_id
+        CROSS JOIN LATERAL (SELECT {Path} AS path) p
         WHERE f.app_id = @app
           AND c.is_active
           AND c.created_at >= coalesce(@from, '-infinity')

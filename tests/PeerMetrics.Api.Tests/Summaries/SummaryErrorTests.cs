@@ -32,6 +32,21 @@ public sealed class SummaryErrorTests(InfrastructureFixture infrastructure)
     }
 
     [Fact]
+    public async Task An_endpoints_problem_carries_the_requests_trace_id()
+    {
+        await using var s = await SummaryScenario.StartAsync(infrastructure);
+        using var request = new HttpRequestMessage(HttpMethod.Get, $"{ConferenceStatusSummary.Definition.Route}?appId=not-a-uuid");
+        const string traceId = "4bf92f3577b34da6a3ce929d0e0e4736";
+        request.Headers.Add("traceparent", $"00-{traceId}-00f067aa0ba902b7-01");
+
+        using var response = await s.Client.SendAsync(request);
+
+        await Responses.AssertProblemAsync(response, HttpStatusCode.BadRequest, "invalid_parameters");
+        var problem = System.Text.Json.Nodes.JsonNode.Parse(await response.Content.ReadAsStringAsync())!;
+        Assert.Matches($"^00-{traceId}-[0-9a-f]{{16}}-0[01]$", problem["trace_id"]!.GetValue<string>());
+    }
+
+    [Fact]
     public async Task Drill_down_needs_a_token_too()
     {
         await using var s = await SummaryScenario.StartAsync(infrastructure);
