@@ -91,7 +91,8 @@ internal static partial class RollupsSql
         "SQL" => match.Groups["a"].Value switch
         {
             "conference_status" => ConferenceStatusSummary.Status,
-            "issue_severity" => ConferenceStatusSummary.Severity,
+            "deciding_issue" => ConferenceStatusSummary.DecidingIssue,
+            "has_error" => ConferenceStatusSummary.HasError,
             "duration_from" => ConferenceDurationSummary.DurationFrom,
             "participant_present" => ParticipantCountSummary.Present,
             "gum_values" => UserMediaErrorSummary.UserMediaErrorValues,

@@ -25,11 +25,11 @@ BEGIN
            /*@SQL(duration_from)*/,
            present.participants
     FROM conference c
-    LEFT JOIN LATERAL (
-        /*@SQL(issue_severity)*/
-          AND i.conference_id = c.id
-        GROUP BY i.conference_id
-    ) severity ON true
+    CROSS JOIN LATERAL (
+        SELECT /*@SQL(has_error)*/ AS has_error
+        FROM app_issue i
+        WHERE i.conference_id = c.id AND /*@SQL(deciding_issue)*/
+    ) severity
     CROSS JOIN LATERAL (
         SELECT count(*)::int AS participants
         FROM participant_conferences pc

@@ -8,20 +8,20 @@ public static class ConferenceStatusSummary
     public sealed record DaySummaryBody(IReadOnlyList<DaySummary> Data);
 
     /// <summary>
-    /// The status rule, written once for the raw query and the rollup cells (Rollups/Install/conference-cells.sql).
-    /// <see cref="Severity"/> reads the issues i that decide a status, a conference's active errors and warnings
-    /// (whenever created): has_error is true with any error, false with warnings only, and a conference with
-    /// neither has no row. The caller restricts i.conference_id and groups by it.
+    /// The status rule, written once for the raw query and the rollup cells (Rollups/Install/conference-cells.sql),
+    /// in three parts. <see cref="DecidingIssue"/>: the issues i that decide a status, a conference's active errors
+    /// and warnings, whenever created. <see cref="HasError"/>: over a conference's deciding issues, true with any
+    /// error, false with warnings only (NULL, or no row, without any). <see cref="Status"/>: the status itself.
+    /// The caller joins the issues to its conferences (a join for many, a lateral lookup for a few).
     /// </summary>
-    internal const string Severity = """
-        SELECT i.conference_id, bool_or(i.type = 'e') AS has_error
-        FROM app_issue i
-        WHERE i.is_active AND i.type IN ('e', 'w')
-        """;
+    internal const string DecidingIssue = "i.is_active AND i.type IN ('e', 'w')";
+
+    /// <inheritdoc cref="DecidingIssue"/>
+    internal const string HasError = "bool_or(i.type = 'e')";
 
     /// <summary>
-    /// The status of conference c with its <see cref="Severity"/> row aliased severity (NULLs without one): ongoing
-    /// wins over any issue, then any error, then any warning, else success.
+    /// The status of conference c with its <see cref="HasError"/> as severity.has_error: ongoing wins over any
+    /// issue, then any error, then any warning, else success.
     /// </summary>
     internal const string Status = """
         CASE WHEN c.ongoing THEN 'o'
@@ -39,8 +39,10 @@ public static class ConferenceStatusSummary
             WHERE c.app_id = @app AND c.is_active
               AND c.created_at >= coalesce(@from, '-infinity') AND c.created_at < coalesce(@until, 'infinity')
         ), severity AS (
-            {Severity}
-              AND i.conference_id IN (SELECT id FROM selected)
+            SELECT i.conference_id, {HasError} AS has_error
+            FROM app_issue i
+            JOIN selected ON selected.id = i.conference_id
+            WHERE {DecidingIssue}
             GROUP BY i.conference_id
         ), status AS (
             SELECT c.day, {Status} AS status

@@ -56,8 +56,10 @@ public static class SessionListSummary
     // response order (count descending, then name in ordinal order).
     // Only object-valued platform/geo_ip are read; '->' on anything else yields NULL, never an error.
     // No braces in the statement ('{}' is jsonb_build_object()): EF formats raw SQL with string.Format.
+    // The JSON is parsed once per session (session_values, materialized); listed_values, inlined into each list,
+    // reads plain columns: materialized instead, its CASEs would copy the parse expressions into every use.
     private static readonly string RawSql = $$"""
-        WITH session_values AS (
+        WITH session_values AS MATERIALIZED (
             SELECT s.id,
                    s.created_at,
                    {{SessionValues}}
@@ -69,7 +71,7 @@ public static class SessionListSummary
               AND s.created_at >= coalesce(@from, '-infinity')
               AND s.created_at < coalesce(@until, 'infinity')
         ),
-        listed_values AS (
+        listed_values AS NOT MATERIALIZED (
             SELECT id, created_at, {{ListedValues}}, latitude, longitude
             FROM session_values
         ),
