@@ -7,7 +7,7 @@ namespace PeerMetrics.Benchmarks;
 /// accepted). Cold = a cache miss: a window nobody asked for (the default window moved back by whole minutes), so
 /// the request passes every stage a dashboard's first request does; warm = a hit on the default window. Measured
 /// twice: on the Api exporting its spans, each cold request traced (its stages and the source that answered), then
-/// on one that exports nothing (the times of the first table).
+/// on one that exports nothing (the times of the first table). Each Api's code is warmed up first (untimed).
 /// </summary>
 public static class ColdPathBenchmark
 {
@@ -18,10 +18,12 @@ public static class ColdPathBenchmark
         var shift = 0;
         // First on the Api that exports its spans (the stage table), then, timed again, on one that exports nothing:
         // the receiver in this process would share the cores with the Api.
+        await WarmUpAsync(seeded, appId, windowStart, () => ++shift);
         var traced = await MeasureAsync(seeded, appId, runs, windowStart, () => ++shift, trace: true);
         // Before the restart: the exporting Api's last batch leaves only after the requests.
         var breakdowns = await seeded.Traces.CollectAsync(traced.SelectMany(row => row.Traces).ToList());
         await seeded.RestartWithoutExporterAsync();
+        await WarmUpAsync(seeded, appId, windowStart, () => ++shift);
         var rows = await MeasureAsync(seeded, appId, runs, windowStart, () => ++shift, trace: false);
         // No write happened: every compute of the second Api found the rollups ready with nothing pending, as the first did.
         await seeded.WaitForRollupsAsync();
@@ -56,6 +58,27 @@ public static class ColdPathBenchmark
         }
         return rows.ToDictionary(row => row.Summary.Route, row => row.Cold.P99);
     }
+
+    /// <summary>
+    /// Runs every summary's cold and warm path untimed, <see cref="WarmUpRequests"/> times each, then waits for the
+    /// JIT's background recompilation: a fresh process runs its first calls of a method unoptimized, and a serving
+    /// Api (the Prewarmer recomputes all the time) has long since optimized them.
+    /// </summary>
+    private static async Task WarmUpAsync(SeededApi seeded, string appId, DateTime windowStart, Func<int> nextShift)
+    {
+        using var client = Http.Client(seeded.Api.Address, seeded.Token, 1);
+        foreach (var summary in SummaryCatalog.All)
+        {
+            for (var run = 0; run < WarmUpRequests; run++)
+            {
+                await Http.FetchAsync(client, Url(summary, appId, windowStart.AddMinutes(-nextShift())));
+                await Http.FetchAsync(client, Url(summary, appId, windowStart));
+            }
+        }
+        await Task.Delay(TimeSpan.FromSeconds(2));
+    }
+
+    private const int WarmUpRequests = 40;
 
     private sealed record Row(SummaryDefinition Summary, Stats Cold, Stats Warm, int Bytes, List<string> Traces, List<double> Client);
 
