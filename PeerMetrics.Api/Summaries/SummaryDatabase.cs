@@ -100,7 +100,7 @@ public sealed class SummaryDatabase(
         db.Database.SetCommandTimeout(databaseOptions.Value.StatementTimeoutSeconds);
         if (source == SummarySource.Raw)
         {
-            return await RowsAsync<TRow>(db, rollups: false, sql, query, cancellationToken);
+            return await RowsAsync<TRow>(db, SummarySource.Raw, sql, query, cancellationToken);
         }
 
         await db.Database.OpenConnectionAsync(cancellationToken);
@@ -129,7 +129,8 @@ public sealed class SummaryDatabase(
             : null;
         if (read is { } answered)
         {
-            var rows = await RowsAsync<TRow>(db, answered != RollupsRead.Raw, sql, query, cancellationToken, commit: true);
+            var rows = await RowsAsync<TRow>(db, answered == RollupsRead.Raw ? SummarySource.Raw : SummarySource.Rollups, sql, query,
+                cancellationToken, commit: true);
             rollups.RecordRead(answered);
             return rows;
         }
@@ -161,7 +162,7 @@ public sealed class SummaryDatabase(
             var caughtUp = await BeginSnapshotAsync(db, CaughtUpSql, [new NpgsqlParameter("at", at)], row => row.GetBoolean(0), cancellationToken);
             if (caughtUp || time.GetTimestamp() >= deadline)
             {
-                var rows = await RowsAsync<TRow>(db, caughtUp, sql, query, cancellationToken, commit: true);
+                var rows = await RowsAsync<TRow>(db, caughtUp ? SummarySource.Rollups : SummarySource.Raw, sql, query, cancellationToken, commit: true);
                 rollups.RecordRead(caughtUp ? RollupsRead.CaughtUp : RollupsRead.Raw);
                 return rows;
             }
@@ -197,15 +198,15 @@ public sealed class SummaryDatabase(
     }
 
     /// <summary>
-    /// The statement's rows, from the rollups or raw; with <paramref name="commit"/>, the open snapshot is committed
-    /// in the same round trip, after them.
+    /// The statement's rows in the form <paramref name="source"/> reads; with <paramref name="commit"/>, the open
+    /// snapshot is committed in the same round trip, after them.
     /// </summary>
-    private static async Task<List<TRow>> RowsAsync<TRow>(PeerMetricsDbContext db, bool rollups, SummarySql sql, SummaryQuery query,
+    private static async Task<List<TRow>> RowsAsync<TRow>(PeerMetricsDbContext db, SummarySource source, SummarySql sql, SummaryQuery query,
         CancellationToken cancellationToken, bool commit = false)
     {
         using var activity = ApiTelemetry.Source.StartActivity("summary.sql");
-        activity?.SetTag("summary.source", rollups ? "rollups" : "raw");
-        var statement = rollups ? sql.Rollup : sql.Raw;
+        activity?.SetTag("summary.source", source == SummarySource.Rollups ? "rollups" : "raw");
+        var statement = sql.For(source);
         return await db.Database.SqlQueryRaw<TRow>(commit ? $"{statement};\n{Commit}" : statement, sql.ParametersFor(query))
             .ToListAsync(cancellationToken);
     }
