@@ -45,27 +45,22 @@ public static class AuthExtensions
         builder.Services.AddSingleton<ActiveOrganizations>();
         builder.Services.AddSingleton<DjangoSessionResolver>();
 
-        // The default scheme picks the credential a request carries: a bearer token wins; without one, the web
-        // app's session cookie when sessions are on; with neither, the bearer scheme answers the challenge.
-        builder.Services.AddAuthentication(CredentialScheme)
-            .AddPolicyScheme(CredentialScheme, "Bearer token or Django session", scheme =>
-                scheme.ForwardDefaultSelector = context =>
-                {
-                    if (context.Request.Headers.Authorization.Count > 0)
-                    {
-                        return JwtBearerDefaults.AuthenticationScheme;
-                    }
-                    var sessions = context.RequestServices.GetRequiredService<IOptions<DjangoSessionOptions>>().Value;
-                    return sessions.Enabled && context.Request.Cookies.ContainsKey(sessions.CookieName)
-                        ? DjangoSessionHandler.SchemeName
-                        : JwtBearerDefaults.AuthenticationScheme;
-                })
+        // Bearer tokens are the default scheme. Without an Authorization header, a request that carries the web app's
+        // session cookie (when sessions are on) is forwarded to the session handler; with neither, the bearer scheme
+        // answers the challenge. Forwarding from the bearer handler itself, rather than through a policy scheme in
+        // front of both, keeps a dashboard's token request to one authentication handler.
+        builder.Services.AddAuthentication(JwtBearerDefaults.AuthenticationScheme)
             .AddJwtBearer()
             .AddScheme<AuthenticationSchemeOptions, DjangoSessionHandler>(DjangoSessionHandler.SchemeName, null);
         builder.Services.AddOptions<JwtBearerOptions>(JwtBearerDefaults.AuthenticationScheme)
-            .Configure<IOptions<AuthOptions>, ValidatedTokenCache>((jwt, auth, validatedTokens) =>
+            .Configure<IOptions<AuthOptions>, ValidatedTokenCache, IOptions<DjangoSessionOptions>>((jwt, auth, validatedTokens, sessionOptions) =>
             {
                 var settings = auth.Value;
+                var sessions = sessionOptions.Value;
+                jwt.ForwardDefaultSelector = context =>
+                    context.Request.Headers.Authorization.Count == 0 && sessions.Enabled && context.Request.Cookies.ContainsKey(sessions.CookieName)
+                        ? DjangoSessionHandler.SchemeName
+                        : null;
                 jwt.MapInboundClaims = false;
                 jwt.TokenValidationParameters = new TokenValidationParameters
                 {
@@ -123,8 +118,6 @@ public static class AuthExtensions
     /// <summary>The contract's 401: a problem+json body with error_code "unauthorized".</summary>
     internal static Task WriteUnauthorizedAsync(HttpContext http, string detail) =>
         ApiProblems.WriteAsync(http, StatusCodes.Status401Unauthorized, ApiProblems.Unauthorized, detail);
-
-    private const string CredentialScheme = "BearerOrSession";
 
     // Only ever used when ASPNETCORE_ENVIRONMENT=Development and no key is configured.
     private const string DevelopmentSigningKey = "peermetrics-development-signing-key-not-for-production";
