@@ -19,10 +19,6 @@ public static class AuthExtensions
     public const string SummaryPolicy = "summary";
 
     /// <summary>
-    /// JWT bearer (HS256) for every /v1 route. Outside Development a missing or short signing key stops the
-    /// start-up with a clear message; in Development a fixed, well-known key keeps a bare <c>dotnet run</c> working.
-    /// </summary>
-    /// <summary>
     /// What issues and describes credentials (the token contract and the Django session settings), without the
     /// request authentication: the seed command prints demo credentials and serves no request.
     /// </summary>
@@ -38,6 +34,10 @@ public static class AuthExtensions
         return builder;
     }
 
+    /// <summary>
+    /// JWT bearer (HS256) for every /v1 route. Outside Development a missing or short signing key stops the
+    /// start-up with a clear message; in Development a fixed, well-known key keeps a bare <c>dotnet run</c> working.
+    /// </summary>
     public static IHostApplicationBuilder AddPeerMetricsAuth(this IHostApplicationBuilder builder)
     {
         builder.AddPeerMetricsCredentials();
