@@ -25,7 +25,7 @@ public sealed class ActiveOrganizations(IServiceScopeFactory scopes, IFusionCach
     /// False only for an organization row with <c>is_active = false</c>. An organization without a row owns no
     /// app, so it reads nothing anyway.
     /// </summary>
-    public async Task<bool> IsActiveAsync(Guid organizationId, CancellationToken cancellationToken) =>
+    public async ValueTask<bool> IsActiveAsync(Guid organizationId, CancellationToken cancellationToken) =>
         await cache.GetOrSetAsync<bool>(
             $"org-active:{organizationId:N}",
             async (_, token) =>

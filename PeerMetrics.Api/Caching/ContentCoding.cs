@@ -13,6 +13,12 @@ public enum ContentCoding
 
 public static class ContentCodings
 {
+    // The last header negotiated and its answer: a browser sends the same header with every request, and parsing
+    // it allocated on every cache hit. One immutable object, swapped whole, so a reader never sees half of one.
+    private sealed record Negotiated(string Header, ContentCoding Coding);
+
+    private static Negotiated? _last;
+
     /// <summary>
     /// The coding to answer <c>Accept-Encoding</c> with: the acceptable one with the highest q-value, Brotli before
     /// gzip before none on a tie. A coding not listed takes the q-value of <c>*</c> (unacceptable without it); no coding,
@@ -21,6 +27,21 @@ public static class ContentCodings
     /// uncompressed: the header is disregarded rather than answered with 406.
     /// </summary>
     public static ContentCoding Negotiate(StringValues acceptEncoding)
+    {
+        if (acceptEncoding.Count != 1 || acceptEncoding[0] is not { } header)
+        {
+            return Parse(acceptEncoding);
+        }
+        if (_last is { } last && last.Header == header)
+        {
+            return last.Coding;
+        }
+        var coding = Parse(acceptEncoding);
+        _last = new Negotiated(header, coding);
+        return coding;
+    }
+
+    private static ContentCoding Parse(StringValues acceptEncoding)
     {
         if (StringValues.IsNullOrEmpty(acceptEncoding)
             || !StringWithQualityHeaderValue.TryParseList(acceptEncoding, out var listed))

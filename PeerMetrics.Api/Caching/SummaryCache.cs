@@ -26,7 +26,7 @@ public sealed class SummaryCache(
     /// compute: memory, Redis, the per-key lock) and <c>summary.cache.write</c> (after it). A hit records none: it is
     /// one short stage, already told by the request span's <c>cache.hit</c>, and spans would cost it a measurable share.
     /// </remarks>
-    public async Task<SummaryLookup> GetOrComputeAsync(
+    public async ValueTask<SummaryLookup> GetOrComputeAsync(
         SummaryDefinition summary, SummaryQuery query, bool refresh,
         Func<CancellationToken, Task<CachedSummary>> compute, CancellationToken cancellationToken)
     {

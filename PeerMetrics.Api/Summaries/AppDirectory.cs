@@ -25,14 +25,14 @@ public sealed class AppDirectory(IServiceScopeFactory scopes, IFusionCache cache
     /// like a missing one, so its existence is not revealed. The Prewarmer's refresh token is tied to no
     /// organization: it reads under the owner.
     /// </summary>
-    public async Task<Guid?> ReadableOwnerAsync(ClaimsPrincipal user, Guid appId, CancellationToken cancellationToken)
+    public async ValueTask<Guid?> ReadableOwnerAsync(ClaimsPrincipal user, Guid appId, CancellationToken cancellationToken)
     {
         var owner = await FindOrganizationAsync(appId, cancellationToken);
         return owner is { } organization && (user.HasRefreshScope() || user.GetOrganizationId() == organization) ? organization : null;
     }
 
     /// <summary>The owning organization of an active app, or null when there is no such app.</summary>
-    public async Task<Guid?> FindOrganizationAsync(Guid appId, CancellationToken cancellationToken) =>
+    public async ValueTask<Guid?> FindOrganizationAsync(Guid appId, CancellationToken cancellationToken) =>
         await cache.GetOrSetAsync<Guid?>(
             $"app-owner:{appId:N}",
             async (_, token) =>

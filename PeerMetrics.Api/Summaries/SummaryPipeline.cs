@@ -36,7 +36,7 @@ public sealed partial class SummaryPipeline(
 
     private static readonly StringValues NotFresh = new("private, no-cache");
 
-    public async Task<Results<FileContentHttpResult, StatusCodeHttpResult, ProblemHttpResult>> HandleAsync(
+    public async ValueTask<Results<FileContentHttpResult, StatusCodeHttpResult, ProblemHttpResult>> HandleAsync(
         SummaryDefinition summary, HttpContext http)
     {
         var request = SummaryRequestParser.Parse(http.Request.Query);
@@ -103,7 +103,7 @@ public sealed partial class SummaryPipeline(
         new(string.Create(CultureInfo.InvariantCulture, $"private, max-age={(long)remaining.TotalSeconds}"));
 
     /// <summary>The query, when the caller may read the app (<see cref="AppDirectory.ReadableOwnerAsync"/>); null otherwise.</summary>
-    private async Task<SummaryQuery?> AuthorizeAsync(ClaimsPrincipal user, Guid appId, TimeWindow window, CancellationToken cancellationToken) =>
+    private async ValueTask<SummaryQuery?> AuthorizeAsync(ClaimsPrincipal user, Guid appId, TimeWindow window, CancellationToken cancellationToken) =>
         await apps.ReadableOwnerAsync(user, appId, cancellationToken) is { } organization ? new SummaryQuery(organization, appId, window) : null;
 
     /// <summary>

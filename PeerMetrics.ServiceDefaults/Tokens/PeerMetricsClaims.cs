@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Security.Claims;
 
 namespace PeerMetrics.Tokens;
@@ -14,9 +15,20 @@ public static class PeerMetricsClaims
     /// <summary>The scope the Prewarmer needs to force a summary refresh.</summary>
     public const string RefreshScope = "summaries:refresh";
 
-    public static bool HasRefreshScope(this ClaimsPrincipal user) =>
-        user.FindFirstValue(Scope)?.Split(' ').Contains(RefreshScope) == true;
+    public static bool HasRefreshScope(this ClaimsPrincipal user) => Read(user).Refresh;
 
-    public static Guid? GetOrganizationId(this ClaimsPrincipal user) =>
-        Guid.TryParse(user.FindFirstValue(Organization), out var id) ? id : null;
+    public static Guid? GetOrganizationId(this ClaimsPrincipal user) => Read(user).Organization;
+
+    private sealed record TokenClaims(Guid? Organization, bool Refresh);
+
+    // Read once per authenticated principal, which is never changed once authenticated (a validated token's is
+    // reused across requests), where every request asks several times and each claim search allocated.
+    private static readonly ConditionalWeakTable<ClaimsPrincipal, TokenClaims> Parsed = new();
+
+    private static TokenClaims Read(ClaimsPrincipal user) =>
+        user.Identity?.IsAuthenticated == true ? Parsed.GetValue(user, Parse) : Parse(user);
+
+    private static TokenClaims Parse(ClaimsPrincipal user) => new(
+        Guid.TryParse(user.FindFirstValue(Organization), out var id) ? id : null,
+        user.FindFirstValue(Scope)?.Split(' ').Contains(RefreshScope) == true);
 }
