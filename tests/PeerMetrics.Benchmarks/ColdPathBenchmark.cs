@@ -35,8 +35,7 @@ public static class ColdPathBenchmark
         Console.WriteLine("|---|---|---:|---:|---:|---:|---:|---:|---:|");
         foreach (var (row, tracedRow) in rows.Zip(traced))
         {
-            var sources = string.Join(", ", tracedRow.Traces.Where(breakdowns.ContainsKey).GroupBy(trace => breakdowns[trace].Source)
-                .Select(group => $"{group.Key} {group.Count()}/{tracedRow.Traces.Count}"));
+            var sources = Traces.Sources(tracedRow.Traces, breakdowns, tracedRow.Traces.Count);
             Console.WriteLine($"| {row.Summary.Route} | {sources} | {row.Cold.P50:F2} | {row.Cold.P95:F2} | {row.Warm.P50:F2} | {row.Warm.P99:F2} | " +
                               $"{row.Cold.P50 / row.Warm.P50:F1}× | {tracedRow.Cold.P50:F2} | {row.Bytes} |");
         }

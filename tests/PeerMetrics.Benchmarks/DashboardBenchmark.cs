@@ -84,8 +84,7 @@ public static class DashboardBenchmark
         for (var i = 0; i < SummaryCatalog.All.Count; i++)
         {
             var index = i;
-            var sources = string.Join(", ", traced.Select(load => load.Traces[index]).OfType<string>().Where(breakdowns.ContainsKey)
-                .GroupBy(trace => breakdowns[trace].Source).Select(group => $"{group.Key} {group.Count()}/{traced.Count}"));
+            var sources = Traces.Sources(traced.Select(load => load.Traces[index]), breakdowns, traced.Count);
             Console.WriteLine($"| {SummaryCatalog.All[i].Route} | {sources} | {cold.Median(load => load.Responses[index].Milliseconds):F1} | " +
                               $"{warm.Median(load => load.Responses[index].Milliseconds):F1} | {revalidated.Median(load => load.Responses[index].Milliseconds):F1} | " +
                               $"{first.Responses[index].Body.Length} | {Identity(first.Responses[index]).Length} |");

@@ -53,6 +53,11 @@ public sealed class Traces(OtlpTraceReceiver receiver)
 
     private static bool IsRequest(ReceivedSpan span) => span.Scope == "Microsoft.AspNetCore";
 
+    /// <summary>Which source answered the collected ones of <paramref name="traces"/>, counted: <c>rollups 25/25</c>.</summary>
+    public static string Sources(IEnumerable<string?> traces, IReadOnlyDictionary<string, Breakdown> breakdowns, int of) =>
+        string.Join(", ", traces.OfType<string>().Where(breakdowns.ContainsKey).GroupBy(trace => breakdowns[trace].Source)
+            .Select(group => $"{group.Key} {group.Count()}/{of}"));
+
     /// <summary>One request as the Api saw it: its span's duration, each stage's, and the source its SQL read.</summary>
     public sealed record Breakdown(TimeSpan Server, IReadOnlyDictionary<string, TimeSpan> Stages, string Source, TimeSpan BeforeStatement)
     {
